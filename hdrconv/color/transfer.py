@@ -1,0 +1,51 @@
+"""Transfer functions on torch tensors: the hot path of the pipeline.
+
+colour-science's ``colour.models`` functions of the same names are the reference; the tests check these
+against them. Tensors may be on any device and of any float dtype.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from hdrconv.color.conventions import PQ_PEAK_NITS
+
+# SMPTE ST 2084:2014, Table 1
+_M1 = 2610 / 16384
+_M2 = 2523 / 4096 * 128
+_C1 = 3424 / 4096
+_C2 = 2413 / 4096 * 32
+_C3 = 2392 / 4096 * 32
+
+
+def eotf_BT1886(V: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Tensor:
+    """ITU-R BT.1886 Annex 1 reference EOTF: non-linear signal V in [0, 1] -> display luminance.
+
+    With the defaults (L_B = 0, L_W = 1) this is V ** 2.4, relative to SDR peak white.
+    """
+    gamma = 2.4
+    n = L_W ** (1 / gamma) - L_B ** (1 / gamma)
+    a = n**gamma
+    b = L_B ** (1 / gamma) / n
+    return a * torch.clamp(V + b, min=0) ** gamma
+
+
+def eotf_inverse_BT1886(L: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Tensor:
+    """Inverse of :func:`eotf_BT1886` (ITU-R BT.1886 Annex 1)."""
+    gamma = 2.4
+    n = L_W ** (1 / gamma) - L_B ** (1 / gamma)
+    a = n**gamma
+    b = L_B ** (1 / gamma) / n
+    return torch.clamp(L / a, min=0) ** (1 / gamma) - b
+
+
+def eotf_ST2084(N: torch.Tensor, L_p: float = PQ_PEAK_NITS) -> torch.Tensor:
+    """SMPTE ST 2084 (PQ) EOTF: non-linear signal N in [0, 1] -> luminance in cd/m2."""
+    Np = torch.clamp(N, 0, 1) ** (1 / _M2)
+    return L_p * (torch.clamp(Np - _C1, min=0) / (_C2 - _C3 * Np)) ** (1 / _M1)
+
+
+def eotf_inverse_ST2084(C: torch.Tensor, L_p: float = PQ_PEAK_NITS) -> torch.Tensor:
+    """SMPTE ST 2084 (PQ) inverse EOTF: luminance in cd/m2 -> non-linear signal in [0, 1]."""
+    Y = torch.clamp(C / L_p, 0, 1) ** _M1
+    return ((_C1 + _C2 * Y) / (1 + _C3 * Y)) ** _M2

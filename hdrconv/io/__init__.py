@@ -1,0 +1,1 @@
+"""Decoding, encoding and HDR10 metadata."""

@@ -1,0 +1,69 @@
+"""The one interface every model implements, analytic or learned, per-frame or temporal.
+
+The pipeline cuts the video into windows of ``window`` consecutive frames and calls
+``model.process(frames, state)`` for each window in order, threading ``state`` from one call to the
+next (temporal feature/clue propagation, smoothed per-frame parameters, ...). The first call gets
+``model.initial_state()``. Memory is therefore bounded by the window size, not by the video.
+
+Domains (fixed for every model, so the pipeline and the encoder need no per-model cases):
+
+- input ``frames``: ``(T, 3, H, W)`` float32 tensor of non-linear R'G'B' in [0, 1], BT.709 primaries,
+  as decoded from SDR video (BT.1886 display-referred: 1.0 is SDR peak white);
+- output: ``(T, 3, H * scale, W * scale)`` float32 tensor of *linear* BT.2020 RGB in absolute cd/m2
+  (SDR reference white is 203 cd/m2, see :mod:`hdrconv.color.conventions`).
+
+For alternating-exposure models the input frames are the differently exposed SDR frames, in order,
+and ``exposures`` says how many exposures alternate.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import torch
+
+
+class Model(ABC):
+    """Base class of every hdrconv model."""
+
+    name: ClassVar[str]
+    """CLI name (``--model NAME``)."""
+    task: ClassVar[str] = "itm"
+    """``"itm"`` (SDR -> HDR10) or ``"alt-exp"`` (alternating exposures -> HDR10)."""
+    kind: ClassVar[str] = "analytic"
+    """``"analytic"`` (a formula) or ``"learned"`` (weights trained by ``hdrconv train``)."""
+    window: ClassVar[int] = 1
+    """Frames per window the pipeline hands over."""
+    scale: ClassVar[int] = 1
+    """Spatial upscaling factor of the output (joint SR-ITM)."""
+    summary: ClassVar[str] = ""
+    """One line for ``hdrconv models``."""
+
+    device: torch.device = torch.device("cpu")
+
+    def to(self, device: torch.device | str) -> "Model":
+        self.device = torch.device(device)
+        return self
+
+    def initial_state(self) -> Any:
+        """State handed to the first window (``None`` for per-frame models)."""
+        return None
+
+    @abstractmethod
+    def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        """Convert one window; return the HDR frames and the state for the next window."""
+
+    def parameters_count(self) -> int:
+        """Number of learned parameters (0 for analytic models)."""
+        return 0
+
+    def weights(self) -> str | None:
+        """Path of the weights file, ``None`` for analytic models."""
+        return None
+
+    def info(self) -> dict:
+        """What ``hdrconv models`` reports."""
+        return {"name": self.name, "task": self.task, "kind": self.kind, "window": self.window,
+                "scale": self.scale, "params": self.parameters_count(), "weights": self.weights(),
+                "summary": self.summary}

@@ -1,0 +1,1 @@
+"""Streaming: windows, temporal state, tiling, concurrency."""

@@ -1,0 +1,1 @@
+"""Training: data synthesis, losses, the loop."""
