@@ -67,3 +67,57 @@ class Model(ABC):
         return {"name": self.name, "task": self.task, "kind": self.kind, "window": self.window,
                 "scale": self.scale, "params": self.parameters_count(), "weights": self.weights(),
                 "summary": self.summary}
+
+
+WEIGHTS_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "weights"
+"""Weights shipped inside the package: ``NAME.pt`` (a state dict, loaded with ``weights_only=True`` so
+that loading never executes code) and ``NAME.card.json`` (the model card) beside it."""
+
+
+class LearnedModel(Model):
+    """A model whose network was trained by ``hdrconv train``.
+
+    Subclasses set ``name``, ``summary``, ``window`` and implement :meth:`build_net`. The network maps
+    ``(N, 3, h, w)`` BT.709 R'G'B' in [0, 1] to ``(N, 3, h * scale, w * scale)`` PQ-coded BT.2020 R'G'B'
+    in [0, 1] (the HDRTV convention of the papers); :meth:`process` turns that into cd/m2.
+    """
+
+    kind: ClassVar[str] = "learned"
+    default_arch: ClassVar[dict] = {}
+    """Constructor arguments of the network as shipped (the paper's defaults)."""
+
+    def __init__(self, weights: str | None = None, **arch):
+        import json
+        from pathlib import Path
+
+        self._weights = Path(weights) if weights else WEIGHTS_DIR / f"{self.name}.pt"
+        card = self._weights.with_suffix(".card.json")
+        self.card = json.loads(card.read_text()) if card.exists() else None
+        args = dict(self.default_arch)
+        if self.card:
+            args.update(self.card.get("arch", {}))
+        args.update(arch)
+        self.arch = args
+        self.net = self.build_net(**args)
+        if self._weights.exists():
+            self.net.load_state_dict(torch.load(self._weights, map_location="cpu", weights_only=True))
+        self.net.eval()
+
+    @classmethod
+    def build_net(cls, **arch) -> torch.nn.Module:
+        raise NotImplementedError
+
+    @property
+    def trained(self) -> bool:
+        return self._weights.exists()
+
+    def to(self, device):
+        super().to(device)
+        self.net.to(self.device)
+        return self
+
+    def parameters_count(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
+
+    def weights(self) -> str | None:
+        return str(self._weights) if self.trained else None
