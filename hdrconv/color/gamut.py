@@ -25,5 +25,6 @@ def RGB_to_RGB(rgb: torch.Tensor, source: str, target: str) -> torch.Tensor:
     """Convert linear RGB with channels on dimension -3 (``...CHW``) from ``source`` to ``target``."""
     if source == target:
         return rgb
-    m = torch.as_tensor(matrix_RGB_to_RGB(source, target), dtype=rgb.dtype, device=rgb.device)
+    # torch.tensor copies: the cached matrix is read-only, which torch.as_tensor warns about
+    m = torch.tensor(matrix_RGB_to_RGB(source, target), dtype=rgb.dtype, device=rgb.device)
     return torch.einsum("ij,...jhw->...ihw", m, rgb)
