@@ -1,0 +1,141 @@
+"""The ground-truth HDR10 grading of a scene-linear HDR image: the one definition every training sample,
+validation sample and metric of this project uses.
+
+A scene-linear image (any scale, BT.709 primaries as in ``../shared/hdr``) becomes an HDR10 grade in
+four steps:
+
+1. **Exposure normalisation** (:func:`expose`). The anchor is the scene key, the log-average luminance
+   of Reinhard et al. 2002 (Eq. 1), which photographic practice places at middle grey. It is mapped to
+   the BT.2408 middle-grey level, 26 cd/m2 for a 203 cd/m2 reference white (ITU-R BT.2408-7, Table 1:
+   18 % grey card at 26 cd/m2, 38 % PQ), times ``2 ** stops``. Training draws ``stops`` uniformly in
+   [-:data:`EXPOSURE_JITTER_STOPS`, +:data:`EXPOSURE_JITTER_STOPS`] (:func:`random_exposure_stops`)
+   so that a model does not learn one brightness per scene; validation and evaluation use 0. The
+   result is *relative* scene light: 1.0 is the reference white, which is also SDR peak white (the
+   same unit the SDR synthesis of :mod:`hdrconv.train.synthesis` starts from).
+2. **Reference white**: relative light times 203 cd/m2 (:data:`REFERENCE_WHITE_NITS`, BT.2408 §2.2).
+3. **BT.709 -> BT.2020** primaries (linear, :func:`hdrconv.color.gamut.RGB_to_RGB`), then everything
+   above 10 000 cd/m2 (the PQ range) is clipped.
+4. **Highlight roll-off** to the mastering display peak (default 1000 cd/m2, the ST 2086 default of
+   :class:`hdrconv.color.conventions.MasteringDisplay`): the ITU-R BT.2390-8 §5.4.1 EETF, from the
+   graded source peak (the image's brightest max(R, G, B), at least the mastering peak) to the
+   mastering peak, in the PQ domain. It is applied to max(R, G, B) and the pixel is scaled by the ratio
+   of the linear values, which keeps hue and saturation of highlights (applied per channel, the EETF
+   would bleach saturated highlights towards white). Below the knee (about 290 cd/m2 for a
+   10 000 -> 1000 cd/m2 roll-off) the grade is untouched, so the SDR range and the reference white keep
+   their BT.2408 levels.
+
+The HDR10 signal is the PQ coding (SMPTE ST 2084) of the result: :func:`hdrconv.color.transfer.
+eotf_inverse_ST2084` of the linear BT.2020 cd/m2 this module returns. Tensors are ``(..., 3, H, W)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from hdrconv.color.conventions import (HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS,
+                                       SDR_COLOURSPACE, MasteringDisplay)
+from hdrconv.color.gamut import RGB_to_RGB
+from hdrconv.color.transfer import eotf_inverse_ST2084, eotf_ST2084
+
+MIDDLE_GREY_NITS = 26.0
+"""Middle grey (18 % grey card) for a 203 cd/m2 reference white, cd/m2 (ITU-R BT.2408-7, Table 1)."""
+
+EXPOSURE_JITTER_STOPS = 1.0
+"""Half-width, in stops, of the uniform random exposure around the scene-key anchor in training."""
+
+MASTERING_PEAK_NITS = MasteringDisplay().max_nits
+"""Peak of the graded highlights, cd/m2 (the HDR10 mastering display default, 1000 cd/m2)."""
+
+LUMINANCE_BT709 = (0.2126, 0.7152, 0.0722)
+"""Relative luminance weights of linear BT.709 RGB (ITU-R BT.709-6, item 3.2)."""
+
+_KEY_EPSILON = 1e-6
+"""Added before the logarithm of the key, relative to the image's mean luminance, so that black pixels
+do not pull the key to zero (Reinhard et al. 2002, Eq. 1, "delta")."""
+
+
+def luminance(rgb: torch.Tensor, weights: tuple[float, float, float] = LUMINANCE_BT709) -> torch.Tensor:
+    """Relative luminance of linear RGB ``(..., 3, H, W)`` -> ``(..., H, W)``."""
+    w = torch.as_tensor(weights, dtype=rgb.dtype, device=rgb.device)
+    return torch.einsum("c,...chw->...hw", w, rgb)
+
+
+def scene_key(scene: torch.Tensor) -> float:
+    """Log-average luminance of linear BT.709 RGB (Reinhard et al. 2002, "Photographic tone
+    reproduction for digital images", Eq. 1), in the units of ``scene``."""
+    Y = luminance(scene.double())
+    delta = _KEY_EPSILON * max(float(Y.mean()), 1e-30)
+    return float(torch.exp(torch.log(Y + delta).mean()))
+
+
+def random_exposure_stops(rng: np.random.Generator) -> float:
+    """The randomised exposure offset of the grading anchor, uniform in +-EXPOSURE_JITTER_STOPS."""
+    return float(rng.uniform(-EXPOSURE_JITTER_STOPS, EXPOSURE_JITTER_STOPS))
+
+
+def exposure_gain(key: float, stops: float = 0.0) -> float:
+    """Factor that maps scene light with log-average luminance ``key`` to relative light (1.0 =
+    reference white) with the key at middle grey, ``2 ** stops`` brighter."""
+    if not key > 0:
+        raise ValueError(f"scene key must be positive, got {key}")
+    return MIDDLE_GREY_NITS / REFERENCE_WHITE_NITS / key * 2.0**stops
+
+
+def expose(scene: torch.Tensor, key: float | None = None, stops: float = 0.0) -> torch.Tensor:
+    """Step 1: scene-linear BT.709 -> relative light (1.0 = reference white = SDR peak white).
+
+    ``key`` defaults to the key of ``scene`` itself; pass the whole image's key when ``scene`` is a
+    crop of it, so that a patch is exposed like the image it comes from.
+    """
+    return scene * exposure_gain(scene_key(scene) if key is None else key, stops)
+
+
+def eetf_BT2390(E: torch.Tensor, source_peak: float, target_peak: float) -> torch.Tensor:
+    """ITU-R BT.2390-8 §5.4.1 EETF on PQ-coded values, black levels 0: maps PQ signal ``E`` of a
+    grade whose peak is ``source_peak`` cd/m2 onto a display with peak ``target_peak`` cd/m2.
+
+    Identity below the knee ``KS = 1.5 * maxLum - 0.5``; above it a Hermite spline that reaches the
+    target peak with slope 0 at the source peak. Values above the source peak are clipped to it.
+    """
+    if target_peak >= source_peak:
+        return torch.clamp(E, max=_pq(source_peak))
+    pq_source = _pq(source_peak)
+    E1 = torch.clamp(E / pq_source, 0, 1)
+    max_lum = _pq(target_peak) / pq_source
+    ks = 1.5 * max_lum - 0.5
+    T = (E1 - ks) / (1 - ks)
+    T2, T3 = T * T, T * T * T
+    spline = (2 * T3 - 3 * T2 + 1) * ks + (T3 - 2 * T2 + T) * (1 - ks) + (-2 * T3 + 3 * T2) * max_lum
+    E2 = torch.where(E1 < ks, E1, spline)
+    return E2 * pq_source
+
+
+def grade_HDR10(relative: torch.Tensor, source_peak: float | None = None,
+                peak: float = MASTERING_PEAK_NITS) -> torch.Tensor:
+    """Steps 2-4: relative BT.709 light (from :func:`expose`) -> graded linear BT.2020 in cd/m2,
+    highlights rolled off to ``peak``.
+
+    ``source_peak`` is the brightest max(R, G, B) of the graded image in cd/m2 before the roll-off
+    (:func:`source_peak_nits`); it defaults to that of ``relative`` itself. Pass the whole image's
+    value when grading a crop.
+    """
+    nits = RGB_to_RGB(relative * REFERENCE_WHITE_NITS, SDR_COLOURSPACE, HDR_COLOURSPACE)
+    nits = torch.clamp(nits, 0, PQ_PEAK_NITS)
+    if source_peak is None:
+        source_peak = source_peak_nits(relative)
+    source_peak = min(max(source_peak, peak), PQ_PEAK_NITS)
+    m = nits.amax(dim=-3, keepdim=True)
+    m_graded = eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(m), source_peak, peak))
+    return nits * torch.where(m > 0, m_graded / torch.clamp(m, min=1e-12), torch.zeros_like(m))
+
+
+def source_peak_nits(relative: torch.Tensor) -> float:
+    """Brightest max(R, G, B) in cd/m2 of relative BT.709 light once placed in BT.2020, capped at the
+    PQ peak: the source peak of the roll-off."""
+    nits = RGB_to_RGB(relative * REFERENCE_WHITE_NITS, SDR_COLOURSPACE, HDR_COLOURSPACE)
+    return min(float(nits.amax()), PQ_PEAK_NITS)
+
+
+def _pq(nits: float) -> float:
+    return float(eotf_inverse_ST2084(torch.tensor(nits, dtype=torch.float64)))
