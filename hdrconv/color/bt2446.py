@@ -10,8 +10,9 @@ Domains, the same for both methods:
   returns, and what every hdrconv model outputs);
 - SDR: *non-linear* BT.2020 R'G'B', BT.1886 coded (gamma 2.4, black 0) for an SDR display whose
   peak ``L_SDR`` is 100 cd/m2: 1.0 is SDR peak white. Not clipped: Method A's colour correction can
-  push saturated colours a little outside [0, 1], Method C maps HDR above ~333 cd/m2 into SDR
-  "super-white" up to ~1.07 (118 cd/m2 for a 1000 cd/m2 input); clip when quantising.
+  push saturated colours a little outside [0, 1]; Method C maps HDR above ~333 cd/m2 into SDR
+  "super-white" (1.07 for a neutral 1000 cd/m2) and, keeping chromaticity, bright saturated colours
+  well above 1 (a 1000 cd/m2 BT.2020 red is ~1.7). Clip (or gamut-map) when quantising.
 
 ``hdr_to_sdr_*`` are the Report's HDR to SDR conversions (tone mapping); ``sdr_to_hdr_*`` its SDR to HDR
 conversions (inverse tone mapping).
