@@ -45,3 +45,12 @@ class OutputError(HdrconvError):
 
 class IOFailure(HdrconvError):
     code = EX_IOERR
+
+
+class Interrupted(HdrconvError):
+    """Ctrl-C: the run stopped and removed its temporary files."""
+
+    code = EX_INTERRUPTED
+
+    def __init__(self, message: str = "interrupted"):
+        super().__init__(message)

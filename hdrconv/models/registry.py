@@ -44,3 +44,8 @@ def get(name: str) -> type[Model]:
 
 def create(name: str, **kwargs) -> Model:
     return get(name)(**kwargs)
+
+
+def describe(task: str | None = None) -> list[dict]:
+    """``info()`` of every registered model, for ``hdrconv models``."""
+    return [create(n).info() for n in names(task)]

@@ -1,0 +1,225 @@
+"""Encode HDR10 with ffmpeg (libx265 Main 10) and mux the source's other streams beside it.
+
+Two ffmpeg runs, both built as argument lists with ffmpeg-python:
+
+1. :class:`HevcEncoder` reads the frames from a NUT pipe (NUT keeps every frame's timestamp, so
+   variable frame rate survives; a raw pipe would not), converts linear BT.2020 RGB to PQ Y'CbCr
+   BT.2020 NCL limited range 4:2:0 10-bit in zscale, and encodes with x265 into a video-only file.
+   The frames arrive as planar float32 in units of 10 000 cd/m2 (zscale ``npl=10000``).
+2. :func:`remux` writes the final file: the encoded video, then audio, subtitles, chapters, metadata
+   and stream languages from the source, with the ST 2086 mastering display and the measured
+   MaxCLL/MaxFALL at container level (Matroska Colour, MP4 ``mdcv``/``clli``).
+"""
+
+from __future__ import annotations
+
+import collections
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import ffmpeg
+import imageio_ffmpeg
+import numpy as np
+
+from hdrconv.color.conventions import PQ_PEAK_NITS, ContentLightLevel, MasteringDisplay
+from hdrconv.errors import IOFailure
+from hdrconv.io.hdr_metadata import PLACEHOLDER
+from hdrconv.io.probe import MediaInfo
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+# what MP4 can carry as-is; other audio is re-encoded to AAC, other text subtitles become mov_text
+MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac"}
+TEXT_SUBTITLES = {"subrip", "ass", "ssa", "webvtt", "mov_text", "text"}
+
+
+@dataclass
+class EncodeSettings:
+    """x265 settings of one conversion (presets and flags fill these)."""
+
+    crf: float = 18.0
+    preset: str = "medium"
+    x265_params: dict[str, str] = field(default_factory=dict)
+    mastering: MasteringDisplay = field(default_factory=MasteringDisplay)
+
+    def x265_param_string(self) -> str:
+        params = {
+            "repeat-headers": "1",
+            "hdr10": "1",
+            "hdr10-opt": "1",
+            "colorprim": "bt2020",
+            "transfer": "smpte2084",
+            "colormatrix": "bt2020nc",
+            "range": "limited",
+            "master-display": self.mastering.x265(),
+            "max-cll": f"{PLACEHOLDER.max_cll},{PLACEHOLDER.max_fall}",
+            "log-level": "error",
+        }
+        params.update(self.x265_params)
+        return ":".join(f"{k}={v}" for k, v in params.items())
+
+
+class _StderrTail(threading.Thread):
+    """Drain a process's stderr (so it never blocks) and keep its last lines for error messages."""
+
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.lines: collections.deque[str] = collections.deque(maxlen=20)
+
+    def run(self):
+        for raw in iter(self.stream.readline, b""):
+            line = raw.decode("utf-8", "replace").strip()
+            if line:
+                self.lines.append(line)
+
+    def last_error(self) -> str:
+        return self.lines[-1] if self.lines else "no message"
+
+
+class HevcEncoder:
+    """Stage 1: frames in (linear BT.2020 cd/m2), HEVC Main 10 HDR10 video-only Matroska out."""
+
+    def __init__(self, path: str, width: int, height: int, time_base: Fraction, rate: Fraction,
+                 settings: EncodeSettings):
+        self.path = path
+        self.width, self.height = width, height
+        self.time_base, self.rate = time_base, rate
+        self.settings = settings
+        self.frames = 0
+        self._proc: subprocess.Popen | None = None
+
+    def args(self) -> list[str]:
+        s = self.settings
+        video = (ffmpeg.input("pipe:0", format="nut")
+                 .video.filter("zscale", tin="linear", pin="bt2020", npl=int(PQ_PEAK_NITS), p="bt2020",
+                               t="smpte2084", m="bt2020nc", r="tv")
+                 .filter("format", "yuv420p10le"))
+        out = ffmpeg.output(video, self.path, format="matroska", vcodec="libx265", preset=s.preset,
+                            crf=s.crf, pix_fmt="yuv420p10le", color_primaries="bt2020",
+                            color_trc="smpte2084", colorspace="bt2020nc", color_range="tv",
+                            fps_mode="passthrough", **{"x265-params": s.x265_param_string()})
+        return ffmpeg.compile(out.global_args("-hide_banner", "-loglevel", "error", "-copyts"),
+                              cmd=FFMPEG, overwrite_output=True)
+
+    def start(self) -> None:
+        self._proc = subprocess.Popen(self.args(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, start_new_session=True)
+        self._stderr = _StderrTail(self._proc.stderr)
+        self._stderr.start()
+        self._mux = av.open(self._proc.stdin, "w", format="nut")
+        s = self._mux.add_stream("rawvideo", rate=self.rate)
+        s.width, s.height, s.pix_fmt = self.width, self.height, "gbrpf32le"
+        s.time_base = self.time_base
+        s.codec_context.time_base = self.time_base
+        self._stream = s
+
+    def write(self, rgb_nits: np.ndarray, pts: int, duration: int | None) -> None:
+        """Hand one frame, ``(3, H, W)`` float32 linear BT.2020 R, G, B in cd/m2, to the encoder."""
+        frame = av.VideoFrame(self.width, self.height, "gbrpf32le")
+        for plane, channel in zip(frame.planes, (1, 2, 0)):  # planar order is G, B, R
+            dst = np.frombuffer(plane, np.float32).reshape(self.height, plane.line_size // 4)
+            np.multiply(rgb_nits[channel], 1 / PQ_PEAK_NITS, out=dst[:, : self.width])
+        frame.pts = pts
+        frame.time_base = self.time_base
+        if duration:
+            frame.duration = duration
+        try:
+            for packet in self._stream.encode(frame):
+                self._mux.mux(packet)
+        except (BrokenPipeError, OSError, av.error.FFmpegError):
+            raise IOFailure(f"encoder stopped: {self._failure()}") from None
+        self.frames += 1
+
+    def _failure(self) -> str:
+        if self._proc is not None and self._proc.poll() is None:
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        return self._stderr.last_error()
+
+    def finish(self) -> None:
+        """Flush and wait for ffmpeg; raise :class:`IOFailure` with its message if it failed."""
+        try:
+            for packet in self._stream.encode():
+                self._mux.mux(packet)
+            self._mux.close()
+            self._proc.stdin.close()
+        except (BrokenPipeError, OSError, av.error.FFmpegError):
+            raise IOFailure(f"encoder stopped: {self._failure()}") from None
+        rc = self._proc.wait()
+        self._stderr.join(timeout=5)
+        if rc != 0:
+            raise IOFailure(f"encoder failed (ffmpeg exit {rc}): {self._stderr.last_error()}")
+
+    def abort(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def _subtitle_plan(info: MediaInfo, container: str) -> tuple[list[str], dict[str, str], list[str]]:
+    """Which subtitle streams to map, their codecs, and warnings for the dropped ones."""
+    maps, codecs, warnings = [], {}, []
+    for s in (s for s in info.streams if s.type == "subtitle"):
+        text = s.codec in TEXT_SUBTITLES
+        if container == "mp4" and not text:
+            warnings.append(f"subtitle stream {s.index} ({s.codec}) is a bitmap format MP4 cannot carry; "
+                            "dropped (use .mkv to keep it)")
+            continue
+        out_index = len(maps)
+        maps.append(f"1:{s.index}")
+        if container == "mp4":
+            codecs[f"c:s:{out_index}"] = "mov_text"
+        else:
+            codecs[f"c:s:{out_index}"] = "srt" if s.codec == "mov_text" else "copy"
+    return maps, codecs, warnings
+
+
+def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: ContentLightLevel,
+               mastering: MasteringDisplay) -> tuple[list[str], list[str]]:
+    """ffmpeg arguments of stage 2 and the warnings to show (streams converted or dropped)."""
+    warnings = []
+    v = ffmpeg.input(video, mastering_display=mastering.x265(),
+                     content_light=f"{cll.max_cll},{cll.max_fall}")
+    src = ffmpeg.input(info.path)
+    opts: dict[str, str] = {"c:v": "copy", "map_metadata": "1", "map_chapters": "1"}
+    streams = [v["v:0"]]
+    audio = [s for s in info.streams if s.type == "audio"]
+    for i, s in enumerate(audio):
+        streams.append(src[str(s.index)])
+        if container == "mp4" and s.codec not in MP4_AUDIO:
+            opts[f"c:a:{i}"] = "aac"
+            opts[f"b:a:{i}"] = "256k"
+            warnings.append(f"audio stream {s.index} ({s.codec}) cannot go into MP4 as-is; re-encoded to AAC")
+        else:
+            opts[f"c:a:{i}"] = "copy"
+    sub_maps, sub_codecs, sub_warnings = _subtitle_plan(info, container)
+    streams += [src[m.split(":")[1]] for m in sub_maps]
+    opts.update(sub_codecs)
+    warnings += sub_warnings
+    if container == "mp4":
+        opts.update({"tag:v": "hvc1", "movflags": "+faststart", "format": "mp4"})
+    else:
+        opts["format"] = "matroska"
+        if any(s.type == "attachment" for s in info.streams):
+            streams.append(src["t"])
+    out_node = ffmpeg.output(*streams, out, **opts)
+    args = ffmpeg.compile(out_node.global_args("-hide_banner", "-loglevel", "error", "-nostdin", "-copyts"),
+                          cmd=FFMPEG, overwrite_output=True)
+    return args, warnings
+
+
+def remux(video: str, info: MediaInfo, out: str, container: str, cll: ContentLightLevel,
+          mastering: MasteringDisplay) -> list[str]:
+    """Run stage 2; return the warnings about converted or dropped streams."""
+    args, warnings = remux_args(video, info, out, container, cll, mastering)
+    r = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True)
+    if r.returncode != 0:
+        lines = r.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
+        raise IOFailure(f"muxing failed (ffmpeg exit {r.returncode}): {lines[-1]}")
+    return warnings

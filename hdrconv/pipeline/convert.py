@@ -1,0 +1,261 @@
+"""One conversion, streamed: decode -> model -> encode run concurrently with bounded queues.
+
+Threads: the decoder fills ``frames_in`` (PyAV), the model thread cuts windows of ``model.window``
+frames, runs the model with its carried state and measures the light levels, the writer thread hands
+frames to ffmpeg. The queues hold a few windows at most, so memory depends on the window size and the
+frame size, never on the length of the video. The main thread only reports progress and handles
+Ctrl-C.
+
+Nothing the user had is lost: the result is written to hidden temporary files beside the output and
+renamed over it only when everything succeeded; on any error or interrupt they are removed.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from hdrconv.color.conventions import ContentLightLevel
+from hdrconv.errors import InputDataError, Interrupted, OutputError, UsageError
+from hdrconv.io.decode import DecodedFrame, VideoDecoder
+from hdrconv.io.encode import EncodeSettings, HevcEncoder, remux
+from hdrconv.io.hdr_metadata import LightLevelMeter, patch_content_light_sei
+from hdrconv.io.probe import MediaInfo, probe
+from hdrconv.models.base import Model
+
+CONTAINERS = {".mkv": "mkv", ".mp4": "mp4"}
+
+Emit = Callable[[dict], None]
+
+
+@dataclass
+class ConvertResult:
+    input: str
+    output: str
+    frames: int
+    seconds: float
+    light: ContentLightLevel
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def check_output(input_path: str, output: str, force: bool) -> str:
+    """Validate the output path before any work; return the container (``mkv``/``mp4``)."""
+    out = Path(output)
+    container = CONTAINERS.get(out.suffix.lower())
+    if container is None:
+        raise UsageError(f"{output}: output must end in .mkv or .mp4")
+    if input_path != "-" and os.path.exists(input_path) and out.exists() and out.resolve() == Path(input_path).resolve():
+        raise UsageError(f"{output}: output is the input file")
+    if out.is_dir():
+        raise OutputError(f"{output}: is a directory")
+    if out.exists() and not force:
+        raise OutputError(f"{output}: already exists (use --force to overwrite)")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{output}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{output}: directory {parent} is not writable")
+    return container
+
+
+def _temp_paths(output: str) -> tuple[Path, Path]:
+    out = Path(output)
+    stem = f".{out.name}.hdrconv-{os.getpid()}"
+    return out.with_name(stem + ".video.mkv"), out.with_name(stem + ".tmp" + out.suffix)
+
+
+class _Worker(threading.Thread):
+    """A pipeline stage; the first exception of any stage stops them all and is re-raised."""
+
+    def __init__(self, target, failed: list, stop: threading.Event, name: str):
+        super().__init__(daemon=True, name=name)
+        self._target_fn, self._failed, self._halt = target, failed, stop
+
+    def run(self):
+        try:
+            self._target_fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            if not self._failed:
+                self._failed.append(e)
+            self._halt.set()
+
+
+_END = object()
+
+
+def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _get(q: queue.Queue, stop: threading.Event):
+    while not stop.is_set():
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            continue
+    return _END
+
+
+def convert(input_path: str, output: str, model: Model, settings: EncodeSettings | None = None, *,
+            force: bool = False, allow_truncated: bool = False, emit: Emit = lambda e: None,
+            info: MediaInfo | None = None) -> ConvertResult:
+    """Convert ``input_path`` to HDR10 at ``output`` with ``model``."""
+    settings = settings or EncodeSettings()
+    container = check_output(input_path, output, force)
+    info = info or probe(input_path)
+    if info.hdr:
+        raise InputDataError(f"{input_path}: already HDR ({info.hdr_reason}); converting it again would be wrong")
+    if info.width < 2 or info.height < 2:
+        raise InputDataError(f"{input_path}: video is {info.width}x{info.height}, too small to encode")
+    decoder = VideoDecoder(info)
+    video_tmp, out_tmp = _temp_paths(output)
+    time_base = None
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        emit({"event": "warning", "message": message})
+
+    emit({"event": "start", "input": input_path, "output": output, "model": model.name,
+          "width": decoder.width * model.scale, "height": decoder.height * model.scale,
+          "fps": info.fps, "frames": info.frames_expected, "colour": info.colour.decision})
+    if info.width % 2 or info.height % 2:
+        warn(f"odd size {info.width}x{info.height}: HEVC 4:2:0 needs even dimensions, "
+                        f"the output is {decoder.width}x{decoder.height} (last column/row dropped)")
+
+    stop = threading.Event()
+    failed: list[BaseException] = []
+    frames_in: queue.Queue = queue.Queue(maxsize=max(4, 2 * model.window))
+    frames_out: queue.Queue = queue.Queue(maxsize=max(4, 2 * model.window))
+    meter = LightLevelMeter()
+    # the first decoded frame fixes the time base the encoder needs; the decoder thread reports it
+    first = threading.Event()
+    encoder_box: list[HevcEncoder] = []
+
+    def decode():
+        nonlocal time_base
+        for f in decoder:
+            if time_base is None:
+                time_base = f.time_base
+                first.set()
+            if not _put(frames_in, f, stop):
+                return
+        first.set()
+        _put(frames_in, _END, stop)
+
+    def run_model():
+        state = model.initial_state()
+        window: list[DecodedFrame] = []
+        done = False
+        with torch.inference_mode():
+            while not done:
+                item = _get(frames_in, stop)
+                if item is _END:
+                    done = True
+                else:
+                    window.append(item)
+                if window and (done or len(window) == model.window):
+                    batch = torch.stack([f.rgb for f in window]).to(model.device)
+                    hdr, state = model.process(batch, state)
+                    hdr = hdr.float().clamp_(min=0).cpu()
+                    meter.update(hdr)
+                    for f, h in zip(window, hdr):
+                        if not _put(frames_out, (f, h.numpy()), stop):
+                            return
+                    window = []
+                if stop.is_set():
+                    return
+        _put(frames_out, _END, stop)
+
+    def write():
+        while not first.wait(0.1):
+            if stop.is_set():
+                return
+        if stop.is_set() or time_base is None:
+            return
+        enc = HevcEncoder(str(video_tmp), decoder.width * model.scale, decoder.height * model.scale,
+                          time_base, info.frame_rate, settings)
+        encoder_box.append(enc)
+        enc.start()
+        step = round(1 / (info.frame_rate * time_base)) if info.frame_rate else 1
+        last_pts = None
+        while True:
+            item = _get(frames_out, stop)
+            if item is _END:
+                break
+            f, rgb = item
+            pts = f.pts if f.pts is not None else (0 if last_pts is None else last_pts + step)
+            last_pts = pts
+            enc.write(rgb, pts, step)
+        if not stop.is_set():
+            enc.finish()
+
+    t0 = time.monotonic()
+    workers = [_Worker(decode, failed, stop, "decode"), _Worker(run_model, failed, stop, "model"),
+               _Worker(write, failed, stop, "encode")]
+    try:
+        for w in workers:
+            w.start()
+        last_emit = 0.0
+        while any(w.is_alive() for w in workers):
+            workers[-1].join(timeout=0.25)
+            now = time.monotonic()
+            if now - last_emit >= 0.5:
+                last_emit = now
+                done = encoder_box[0].frames if encoder_box else 0
+                emit({"event": "progress", "frames": done, "total": info.frames_expected,
+                      "fps": done / (now - t0) if now > t0 else 0.0})
+            if failed:
+                break
+        if failed:
+            raise failed[0]
+        if decoder.decoded == 0:
+            raise InputDataError(f"{input_path}: no video frame could be decoded")
+        if decoder.bad_packets:
+            warn(f"{decoder.bad_packets} damaged video packet(s) skipped")
+        expected = info.frames_expected
+        if expected and decoder.decoded < expected - max(2, expected // 100):
+            msg = (f"{input_path}: decoded {decoder.decoded} of the {expected} frames its header "
+                   "promises (truncated file?)")
+            if not allow_truncated:
+                raise InputDataError(msg + "; use --allow-truncated to convert what is there")
+            warn(msg)
+        light = meter.result()
+        if patch_content_light_sei(video_tmp, light) == 0:
+            raise RuntimeError("x265 wrote no content-light-level SEI to patch")
+        for w in remux(str(video_tmp), info, str(out_tmp), container, light, settings.mastering):
+            warn(w)
+        os.replace(out_tmp, output)
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+    finally:
+        stop.set()
+        for enc in encoder_box:
+            enc.abort()
+        for w in workers:
+            w.join(timeout=10)
+        for p in (video_tmp, out_tmp):
+            p.unlink(missing_ok=True)
+    seconds = time.monotonic() - t0
+    result = ConvertResult(input_path, output, decoder.decoded, seconds, light, warnings)
+    emit({"event": "done", "input": input_path, "output": output, "frames": result.frames,
+          "seconds": round(seconds, 3), "fps": round(result.fps, 3), "max_cll": light.max_cll,
+          "max_fall": light.max_fall, "warnings": warnings})
+    return result
