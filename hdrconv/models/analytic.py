@@ -1,0 +1,67 @@
+"""Analytic (formula, no weights) SDR -> HDR models.
+
+All three are per-frame: ``window = 1``, no state. Input and output domains are those of
+:mod:`hdrconv.models.base`: BT.709 R'G'B' in [0, 1] in, linear BT.2020 RGB in cd/m2 out. The SDR input
+is decoded with the BT.1886 reference EOTF (gamma 2.4, zero black level), as an SDR reference display
+shows it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from hdrconv.color.bt2446 import sdr_to_hdr_BT2446_A, sdr_to_hdr_BT2446_C
+from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
+from hdrconv.color.gamut import RGB_to_RGB
+from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886
+from hdrconv.models.base import Model
+from hdrconv.models.registry import register
+
+
+def _linear_BT2020(frames: torch.Tensor, L_W: float) -> torch.Tensor:
+    """SDR BT.709 R'G'B' -> linear BT.2020 display light, SDR peak white at ``L_W``."""
+    return RGB_to_RGB(eotf_BT1886(frames, L_W=L_W), SDR_COLOURSPACE, HDR_COLOURSPACE)
+
+
+@register
+class BT2408(Model):
+    """SDR placed unchanged in the HDR container (ITU-R BT.2408-7: the display-referred mapping of SDR
+    into HDR, reference white per §2.2): BT.1886 EOTF, BT.709 -> BT.2020 primaries, SDR 100 % at the HDR reference white,
+    203 cd/m2. No expansion: the picture looks as on an SDR display with a 203 cd/m2 peak, and the
+    conversion back to SDR is exact (round-trip-safe)."""
+
+    name = "bt2408"
+    summary = "SDR in the HDR container, 100 % SDR = 203 cd/m2 (ITU-R BT.2408), no expansion"
+
+    def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        return _linear_BT2020(frames, REFERENCE_WHITE_NITS), state
+
+
+@register
+class BT2446A(Model):
+    """Inverse tone mapping of Report ITU-R BT.2446-1 Method A (§4.2, Table 4): the SDR signal,
+    re-coded in BT.2020 (gamma 2.4), has its luma expanded by the Report's fitted exponent and its
+    colour differences scaled with it; SDR peak white becomes 1000 cd/m2, SDR 50 % signal about
+    76 cd/m2. See :func:`hdrconv.color.bt2446.sdr_to_hdr_BT2446_A`."""
+
+    name = "bt2446a"
+    summary = "inverse tone mapping of ITU-R BT.2446-1 Method A (luma expansion, peak 1000 cd/m2)"
+
+    def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        return sdr_to_hdr_BT2446_A(eotf_inverse_BT1886(_linear_BT2020(frames, 1.0))), state
+
+
+@register
+class BT2446C(Model):
+    """Inverse tone mapping of Report ITU-R BT.2446-1 Method C (§6.2): the SDR display light
+    (100 cd/m2 peak, BT.2020) has its crosstalk-matrixed luminance expanded by the inverse of the §6.1.4
+    curve, chromaticity kept; linear below SDR 80 % signal (x 1 / k1), logarithmic above; SDR peak
+    white becomes about 333 cd/m2. See :func:`hdrconv.color.bt2446.sdr_to_hdr_BT2446_C`."""
+
+    name = "bt2446c"
+    summary = "inverse tone mapping of ITU-R BT.2446-1 Method C (Yxy, SDR white -> ~333 cd/m2)"
+
+    def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        return sdr_to_hdr_BT2446_C(eotf_inverse_BT1886(_linear_BT2020(frames, 1.0))), state
