@@ -27,10 +27,10 @@ def _linear_BT2020(frames: torch.Tensor, L_W: float) -> torch.Tensor:
 
 @register
 class BT2408(Model):
-    """SDR placed unchanged in the HDR container (ITU-R BT.2408-7: the display-referred mapping of SDR
-    into HDR, reference white per §2.2): BT.1886 EOTF, BT.709 -> BT.2020 primaries, SDR 100 % at the HDR reference white,
-    203 cd/m2. No expansion: the picture looks as on an SDR display with a 203 cd/m2 peak, and the
-    conversion back to SDR is exact (round-trip-safe)."""
+    """SDR placed unchanged in the HDR container (ITU-R BT.2408-7, display-referred mapping of SDR
+    into HDR): BT.1886 EOTF, BT.709 -> BT.2020 primaries, SDR 100 % at the HDR reference white of
+    203 cd/m2 (§2.2). No expansion: the picture looks as on an SDR display with a 203 cd/m2 peak, and
+    the conversion back to SDR is exact (round-trip-safe)."""
 
     name = "bt2408"
     summary = "SDR in the HDR container, 100 % SDR = 203 cd/m2 (ITU-R BT.2408), no expansion"
