@@ -1,0 +1,86 @@
+"""Building blocks shared by the network architectures (``*_arch.py``).
+
+References
+----------
+- [IMDN] Hui Z., Gao X., Yang Y., Wang X. (2019). Lightweight Image Super-Resolution with Information
+  Multi-distillation Network. ACM Multimedia, §3.2 (contrast-aware channel attention).
+- [GF] He K., Sun J., Tang X. (2013). Guided Image Filtering. IEEE TPAMI 35(6), Algorithm 1.
+- [FGF] He K., Sun J. (2015). Fast Guided Filter. arXiv:1505.00996, Algorithm 2 (subsampled filter).
+- [DGF] Wu H., Zheng S., Zhang J., Huang K. (2018). Fast End-to-End Trainable Guided Filter. CVPR
+  (the guided filter as a differentiable upsampling layer).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv_layer(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+               dilation: int = 1) -> nn.Conv2d:
+    """Convolution with bias and "same" zero padding (odd kernels)."""
+    padding = (kernel_size - 1) // 2 * dilation
+    return nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
+                     dilation=dilation, bias=True)
+
+
+def contrast_channels(x: torch.Tensor) -> torch.Tensor:
+    """Per-channel contrast of ``(N, C, H, W)`` features: standard deviation plus mean over H x W.
+
+    This is the global contrast information :math:`z_c = H_{GC}(x_c)` of [IMDN] §3.2, Eq. (5) of the
+    IRNet paper. The IRNet paper typesets the square root over both terms; [IMDN], which defines the
+    layer, and both papers' reference code take the root of the variance only, which is what is
+    implemented here (population variance, i.e. divided by H x W).
+    """
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    variance = (x - mean).pow(2).mean(dim=(2, 3), keepdim=True)
+    return variance.sqrt() + mean
+
+
+class ContrastAwareChannelAttention(nn.Module):
+    """Contrast-aware channel attention (CCA) layer of [IMDN] §3.2.
+
+    The per-channel contrast (:func:`contrast_channels`) goes through a 1x1 convolution reducing the
+    channels by ``reduction``, a ReLU, a 1x1 convolution back to ``channels`` and a sigmoid; the result
+    rescales the input channels.
+    """
+
+    def __init__(self, channels: int, reduction: int = 16):
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.squeeze = nn.Conv2d(channels, hidden, 1)
+        self.excite = nn.Conv2d(hidden, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = contrast_channels(x)
+        return x * torch.sigmoid(self.excite(F.relu(self.squeeze(z))))
+
+
+def box_filter(x: torch.Tensor, r: int) -> torch.Tensor:
+    """Mean over the ``(2r + 1)^2`` window around each pixel of ``(N, C, H, W)``, the window clipped
+    to the image at the borders (the normalisation of [GF] Algorithm 1, not zero padding)."""
+    return F.avg_pool2d(x, 2 * r + 1, stride=1, padding=r, count_include_pad=False)
+
+
+def guided_upsample(guide_low: torch.Tensor, p_low: torch.Tensor, guide: torch.Tensor, r: int = 1,
+                    eps: float = 1e-4) -> torch.Tensor:
+    """Fast guided filter [FGF] Algorithm 2: filter ``p_low`` guided by ``guide_low`` at low
+    resolution and apply the local linear model ``q = A * I + b`` to the full-resolution ``guide``.
+
+    ``guide_low`` is ``guide`` downsampled to the size of ``p_low`` (box/area downsampling, as in
+    [FGF]); all are ``(N, C, h, w)`` with the same ``C`` (or ``C = 1`` for the guide). The
+    coefficients ``A`` and ``b`` are box-averaged (radius ``r``), bilinearly upsampled and applied at
+    full resolution, so the result follows the edges of ``guide`` [GF] §3. Differentiable in every
+    input, so it trains end to end [DGF].
+    """
+    mean_i = box_filter(guide_low, r)
+    mean_p = box_filter(p_low, r)
+    cov_ip = box_filter(guide_low * p_low, r) - mean_i * mean_p
+    var_i = box_filter(guide_low * guide_low, r) - mean_i * mean_i
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    size = guide.shape[-2:]
+    mean_a = F.interpolate(box_filter(a, r), size=size, mode="bilinear", align_corners=False)
+    mean_b = F.interpolate(box_filter(b, r), size=size, mode="bilinear", align_corners=False)
+    return torch.addcmul(mean_b, mean_a, guide)
