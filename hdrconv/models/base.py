@@ -23,6 +23,10 @@ from typing import Any, ClassVar
 
 import torch
 
+from hdrconv.color.transfer import eotf_ST2084
+from hdrconv.errors import UsageError
+from hdrconv.pipeline.tiling import TiledInference
+
 
 class Model(ABC):
     """Base class of every hdrconv model."""
@@ -101,7 +105,9 @@ class LearnedModel(Model):
         self.net = self.build_net(**args)
         if self._weights.exists():
             self.net.load_state_dict(torch.load(self._weights, map_location="cpu", weights_only=True))
-        self.net.eval()
+        self.net.eval().to(memory_format=torch.channels_last)
+        self.engine = TiledInference()
+        """Runs :attr:`net` on the frames; the pipeline may set its ``tile`` (memory vs. speed)."""
 
     @classmethod
     def build_net(cls, **arch) -> torch.nn.Module:
@@ -111,10 +117,25 @@ class LearnedModel(Model):
     def trained(self) -> bool:
         return self._weights.exists()
 
+    def require_trained(self) -> None:
+        """Raise :class:`~hdrconv.errors.UsageError` unless trained weights were loaded: an untrained
+        network produces garbage, so it must never run as if it worked."""
+        if not self.trained:
+            raise UsageError(f"model {self.name} has no trained weights ({self._weights} is missing); "
+                             f"train it with `hdrconv train {self.name}`")
+
     def to(self, device):
         super().to(device)
         self.net.to(self.device)
+        self.engine.device = self.device
         return self
+
+    def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        """Run the network tile by tile (:class:`~hdrconv.pipeline.tiling.TiledInference`) and decode
+        its PQ output (SMPTE ST 2084) to cd/m2."""
+        self.require_trained()
+        pq = self.engine(self.net, frames, scale=self.scale)
+        return eotf_ST2084(pq.clamp_(0, 1)), state
 
     def parameters_count(self) -> int:
         return sum(p.numel() for p in self.net.parameters())

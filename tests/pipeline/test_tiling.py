@@ -1,0 +1,110 @@
+"""Tiled inference: coverage, cross-fade weights, tiled == untiled, device resolution, LearnedModel."""
+
+import pytest
+import torch
+from torch import nn
+
+from hdrconv.color.transfer import eotf_ST2084
+from hdrconv.errors import UsageError
+from hdrconv.models.base import LearnedModel
+from hdrconv.models.irnet_arch import IRNet
+from hdrconv.pipeline.tiling import TiledInference, blend_weights, resolve_device, tile_spans
+
+
+@pytest.mark.parametrize("length, tile, blend", [(10, 16, 4), (100, 32, 8), (97, 32, 8), (64, 32, 0)])
+def test_spans_cover_the_axis_with_overlap(length, tile, blend):
+    spans = tile_spans(length, tile, blend)
+    assert spans[0][0] == 0 and spans[-1][1] == length
+    assert all(e - s == min(tile, length) for s, e in spans)
+    assert all(b[0] <= a[1] - blend for a, b in zip(spans, spans[1:]))
+
+
+def test_cross_fade_weights_sum_to_one_over_a_blend_wide_overlap():
+    length, tile, blend = 56, 32, 8  # two spans overlapping by exactly blend
+    (s0, e0), (s1, e1) = tile_spans(length, tile, blend)
+    total = torch.zeros(length)
+    total[s0:e0] += blend_weights(s0, e0, length, blend)
+    total[s1:e1] += blend_weights(s1, e1, length, blend)
+    torch.testing.assert_close(total, torch.ones(length))
+    assert (blend_weights(s1, e1, length, blend)[:blend] < 1).all()
+
+
+def local_net(scale=1):
+    """Convolutions only: receptive-field radius 3 input pixels."""
+    torch.manual_seed(0)
+    layers = [nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 5, padding=2)]
+    if scale > 1:
+        layers += [nn.Conv2d(8, 3 * scale * scale, 1), nn.PixelShuffle(scale)]
+    else:
+        layers += [nn.Conv2d(8, 3, 1)]
+    return nn.Sequential(*layers).eval()
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_tiled_equals_untiled(scale):
+    net = local_net(scale)
+    x = torch.rand(2, 3, 75, 101)
+    with torch.inference_mode():
+        whole = net(x)
+    tiled = TiledInference(tile=32, margin=4, blend=8)(net, x, scale=scale)
+    assert tiled.shape == whole.shape
+    torch.testing.assert_close(tiled, whole, rtol=1e-5, atol=1e-6)
+
+
+def test_margin_below_the_receptive_field_shows_the_tiles():
+    net = local_net()
+    x = torch.rand(1, 3, 75, 101)
+    with torch.inference_mode():
+        whole = net(x)
+    tiled = TiledInference(tile=32, margin=0, blend=0)(net, x)
+    assert (tiled - whole).abs().max() > 1e-3
+
+
+def test_small_frames_run_in_one_piece():
+    net = local_net()
+    x = torch.rand(1, 3, 20, 30)
+    with torch.inference_mode():
+        torch.testing.assert_close(TiledInference(tile=32)(net, x), net(x))
+
+
+def test_device_resolution():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(UsageError):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(UsageError, match="no CUDA"):
+            resolve_device("cuda")
+
+
+class TinyIRNet(LearnedModel):
+    name = "tiny-irnet-test"
+    default_arch = {"n": 1, "C": 16}
+
+    @classmethod
+    def build_net(cls, **arch):
+        return IRNet(**arch)
+
+
+def test_learned_model_needs_weights(tmp_path):
+    model = TinyIRNet(weights=str(tmp_path / "missing.pt"))
+    assert not model.trained and model.weights() is None
+    with pytest.raises(UsageError, match="no trained weights") as e:
+        model.process(torch.rand(1, 3, 8, 8), None)
+    assert e.value.code == 64
+    assert "hdrconv train tiny-irnet-test" in str(e.value)
+
+
+def test_learned_model_decodes_the_tiled_pq_output(tmp_path):
+    torch.manual_seed(3)
+    path = tmp_path / "tiny.pt"
+    torch.save(IRNet(n=1, C=16).state_dict(), path)
+    model = TinyIRNet(weights=str(path))
+    model.engine.tile, model.engine.margin, model.engine.blend = 24, 8, 8
+    x = torch.rand(1, 3, 40, 50)
+    out, state = model.process(x, "state")
+    assert state == "state" and out.shape == x.shape
+    with torch.inference_mode():
+        reference = eotf_ST2084(model.net(x).clamp(0, 1))
+    # tiles change only the image-wide statistics of the channel attention: close, not identical
+    assert (out - reference).abs().mean() < 0.05 * reference.mean()
