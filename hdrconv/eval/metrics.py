@@ -14,7 +14,7 @@ output domain of every model, :mod:`hdrconv.models.base`), and returns a float a
 - :func:`flicker`: temporal instability of the frame's 99th-percentile luminance, output minus
   reference (see its docstring).
 - :func:`warping_error`: mean |frame t+1 - frame t warped by the known motion| on the PQ signal over
-  the pixels the motion says are visible in both frames.
+  the pixels the motion says are visible in both frames, output minus reference.
 """
 
 from __future__ import annotations
@@ -139,15 +139,20 @@ def warp_backward(frames: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
                          align_corners=True)
 
 
-def warping_error(frames: torch.Tensor, coords: torch.Tensor, valid: torch.Tensor) -> float:
+def warping_error(frames: torch.Tensor, coords: torch.Tensor, valid: torch.Tensor,
+                  reference: torch.Tensor | None = None) -> float:
     """Warping error on the PQ signal with known motion.
 
     ``coords[t]`` ``(H, W, 2)`` gives, for every pixel of frame t + 1, where that point of the scene
-    is in frame t; ``valid[t]`` ``(H, W)`` is True where it is visible in both. Returns the mean over
-    t of the mean |PQ(frame t+1) - PQ(frame t) warped| over the valid pixels and the channels.
+    is in frame t; ``valid[t]`` ``(H, W)`` is True where it is visible in both. The error is the mean
+    over t of the mean |PQ(frame t+1) - PQ(frame t) warped| over the valid pixels and the channels.
+    With a ``reference`` clip, the reference's own error is subtracted (output minus reference, as
+    for :func:`flicker`): bilinear resampling of real detail leaves the ground truth itself a small
+    error, which is not the model's.
     """
     pq = eotf_inverse_ST2084(_frames(frames))
     warped = warp_backward(pq[:-1], coords.double())
     err = (pq[1:] - warped).abs().mean(1)
     v = valid.to(err.dtype)
-    return float(((err * v).flatten(1).sum(1) / v.flatten(1).sum(1).clamp(min=1)).mean())
+    e = float(((err * v).flatten(1).sum(1) / v.flatten(1).sum(1).clamp(min=1)).mean())
+    return e - warping_error(reference, coords, valid) if reference is not None else e

@@ -72,3 +72,15 @@ def test_warp_backward_integer_shift_and_warping_error():
     # a frame-1 brightness jump of 100 -> 200 cd/m2 on a flat scene is seen as |PQ(200) - PQ(100)|
     flat = torch.stack([_flat(100, 20, 20), _flat(200, 20, 20), _flat(200, 20, 20)])
     assert warping_error(flat, coords, valid) == pytest.approx((_pq(200) - _pq(100)) / 2, rel=1e-9)
+
+
+def test_warping_error_relative_to_the_reference():
+    g = torch.Generator().manual_seed(0)
+    frames = torch.rand(3, 3, 12, 12, generator=g, dtype=torch.float64) * 300
+    ys, xs = torch.meshgrid(torch.arange(12.0), torch.arange(12.0), indexing="ij")
+    coords = torch.stack([xs, ys], -1).expand(2, 12, 12, 2).double()
+    valid = torch.ones(2, 12, 12, dtype=torch.bool)
+    raw = warping_error(frames, coords, valid)
+    assert raw > 0.01
+    assert warping_error(frames, coords, valid, reference=frames) == 0
+    assert warping_error(frames, coords, valid, reference=frames[:1].expand(3, 3, 12, 12)) == pytest.approx(raw)
