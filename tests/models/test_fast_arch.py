@@ -1,0 +1,145 @@
+"""FastITM: building blocks, starting point = BT.2408, training gradients, temporal smoothing."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hdrconv.color.transfer import eotf_inverse_ST2084
+from hdrconv.models.analytic import BT2408
+from hdrconv.models.blocks import box_filter, guided_upsample
+from hdrconv.models.fast_arch import (FastITMNet, luma_BT709, lookup, piecewise_linear, smooth_parameters,
+                                      soft_histogram)
+from hdrconv.models.learned import FastITMModel
+
+
+def test_piecewise_linear_matches_numpy_interp():
+    knots = torch.tensor([[0.0, 1.0, -2.0, 0.5, 3.0]])
+    grid = np.linspace(0, 1, 33)
+    expected = np.interp(grid, np.linspace(0, 1, 5), knots[0].numpy())
+    np.testing.assert_allclose(piecewise_linear(knots, 33)[0].numpy(), expected, atol=1e-6)
+
+
+def test_lookup_takes_the_nearest_entry_of_each_sample_table():
+    tables = torch.stack([torch.arange(11.0), 100 + torch.arange(11.0)])
+    x = torch.tensor([0.0, 0.04, 0.06, 0.5, 1.0, 1.2]).view(1, 1, 1, 6).expand(2, 1, 1, 6)
+    np.testing.assert_array_equal(lookup(tables, x)[:, 0, 0].numpy(),
+                                  [[0, 0, 1, 5, 10, 10], [100, 100, 101, 105, 110, 110]])
+
+
+def test_soft_histogram():
+    y = torch.full((1, 1, 4, 4), 0.5)
+    h = soft_histogram(y, 5)
+    np.testing.assert_allclose(h[0].numpy(), [0, 0, 1, 0, 0], atol=1e-6)
+    h = soft_histogram(torch.rand(3, 1, 8, 8), 16)
+    np.testing.assert_allclose(h.sum(1).numpy(), 1, rtol=1e-5)
+
+
+def test_box_filter_averages_the_window_clipped_at_the_borders():
+    x = torch.arange(5.0).view(1, 1, 1, 5)
+    np.testing.assert_allclose(box_filter(x, 1)[0, 0, 0].numpy(), [0.5, 1, 2, 3, 3.5])
+
+
+def test_guided_upsampling_reproduces_a_linear_function_of_the_guide_and_follows_its_edges():
+    torch.manual_seed(0)
+    guide = torch.rand(1, 1, 64, 48)
+    guide_low = F.adaptive_avg_pool2d(guide, (8, 6))
+    q = guided_upsample(guide_low, 2 * guide_low + 0.5, guide, r=1, eps=1e-8)
+    torch.testing.assert_close(q, 2 * guide + 0.5, rtol=1e-3, atol=1e-3)
+    # a step edge inside one low-resolution cell stays a step at full resolution
+    step = torch.zeros(1, 1, 32, 32)
+    step[..., 13:] = 1
+    step_low = F.adaptive_avg_pool2d(step, (4, 4))
+    q = guided_upsample(step_low, 3 * step_low, step, r=1, eps=1e-6)
+    plain = F.interpolate(3 * step_low, size=(32, 32), mode="bilinear", align_corners=False)
+    assert (q[..., 13] - q[..., 12]).min() > 2.8
+    assert (plain[..., 13] - plain[..., 12]).max() < 0.5
+
+
+def test_constant_target_stays_constant():
+    guide = torch.rand(2, 1, 16, 16)
+    low = F.adaptive_avg_pool2d(guide, (4, 4))
+    torch.testing.assert_close(guided_upsample(low, torch.full_like(low, 1.7), guide),
+                               torch.full_like(guide, 1.7), rtol=1e-4, atol=1e-4)
+
+
+def test_luma():
+    rgb = torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1)
+    assert luma_BT709(rgb).item() == pytest.approx(0.2126)
+
+
+def test_untrained_network_is_the_bt2408_mapping():
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 40, 56)
+    net = FastITMNet().eval()
+    with torch.no_grad():
+        out = net.render(x, *net.analyse(x))
+        expected, _ = BT2408().process(x, None)
+    torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-3)
+    torch.testing.assert_close(net(x), eotf_inverse_ST2084(expected), rtol=1e-4, atol=1e-4)
+
+
+def test_every_part_receives_gradients():
+    torch.manual_seed(0)
+    net = FastITMNet()
+    for p in net.parameters():  # leave the zero-initialised start so that every path is active
+        torch.nn.init.normal_(p, std=0.05)
+    x = torch.rand(2, 3, 32, 32)
+    net(x).mean().backward()
+    for name, p in net.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_network_runs_on_sizes_not_divisible_by_the_thumbnail_factor():
+    net = FastITMNet().eval()
+    with torch.no_grad():
+        assert net(torch.rand(1, 3, 37, 51)).shape == (1, 3, 37, 51)
+
+
+def jumpy(t):
+    """Per-frame parameters that jitter around a constant (as a network's prediction does)."""
+    g = torch.Generator().manual_seed(t)
+    hist = torch.full((1, 4), 0.25)
+    return {"d": torch.randn(1, 3, generator=g), "curve": torch.randn(1, 5, generator=g),
+            "dm": torch.randn(1, 3, 3, generator=g), "hist": hist}
+
+
+def test_smoothing_reduces_parameter_jumps():
+    state, raw, smooth = None, [], []
+    for t in range(30):
+        p = jumpy(t)
+        s, state = smooth_parameters(p, state, beta=0.8)
+        raw.append(p["curve"])
+        smooth.append(s["curve"])
+    jump = lambda seq: torch.stack([(b - a).abs().mean() for a, b in zip(seq, seq[1:])]).mean()
+    assert jump(smooth) < 0.4 * jump(raw)
+
+
+def test_smoothing_restarts_at_a_scene_cut():
+    _, state = smooth_parameters(jumpy(0), None)
+    cut = jumpy(1)
+    cut["hist"] = torch.tensor([[1.0, 0, 0, 0]])
+    s, _ = smooth_parameters(cut, state)
+    torch.testing.assert_close(s["curve"], cut["curve"])
+    same = jumpy(2)
+    s, _ = smooth_parameters(same, state)
+    torch.testing.assert_close(s["curve"], 0.8 * state["params"]["curve"] + 0.2 * same["curve"])
+
+
+def test_model_processes_a_clip_and_threads_its_state(tmp_path):
+    torch.manual_seed(1)
+    net = FastITMNet()
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    path = tmp_path / "fastitm.pt"
+    torch.save(net.state_dict(), path)
+    model = FastITMModel(weights=str(path))
+    frames = torch.rand(3, 3, 24, 32)
+    out, state = model.process(frames, model.initial_state())
+    assert out.shape == frames.shape and out.min() >= 0 and state is not None
+    out2, state2 = model.process(frames[:1], state)
+    assert out2.shape == (1, 3, 24, 32)
+    out2.mul_(2)  # an ordinary tensor, not an inference-mode one
+    # the state carried the smoothed parameters: a fresh start on the same frame differs
+    fresh, _ = model.process(frames[:1], None)
+    assert not torch.allclose(fresh * 2, out2)
