@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.analytic import BT2408
 from hdrconv.models.blocks import box_filter, guided_upsample
-from hdrconv.models.fast_arch import (FastITMNet, luma_BT709, lookup, piecewise_linear, smooth_parameters,
-                                      soft_histogram)
+from hdrconv.models.fast_arch import (FastITMNet, apply_matrix, luma_BT709, lookup, piecewise_linear,
+                                      smooth_parameters, soft_histogram)
 from hdrconv.models.learned import FastITMModel
 
 
@@ -22,7 +22,7 @@ def test_piecewise_linear_matches_numpy_interp():
 
 def test_lookup_takes_the_nearest_entry_of_each_sample_table():
     tables = torch.stack([torch.arange(11.0), 100 + torch.arange(11.0)])
-    x = torch.tensor([0.0, 0.04, 0.06, 0.5, 1.0, 1.2]).view(1, 1, 1, 6).expand(2, 1, 1, 6)
+    x = torch.tensor([0.0, 0.04, 0.06, 0.5, 0.96, 1.0]).view(1, 1, 1, 6).expand(2, 1, 1, 6)
     np.testing.assert_array_equal(lookup(tables, x)[:, 0, 0].numpy(),
                                   [[0, 0, 1, 5, 10, 10], [100, 100, 101, 105, 110, 110]])
 
@@ -61,6 +61,14 @@ def test_constant_target_stays_constant():
     low = F.adaptive_avg_pool2d(guide, (4, 4))
     torch.testing.assert_close(guided_upsample(low, torch.full_like(low, 1.7), guide),
                                torch.full_like(guide, 1.7), rtol=1e-4, atol=1e-4)
+
+
+def test_matrix_with_and_without_autograd():
+    m, rgb = torch.rand(2, 3, 3), torch.rand(2, 3, 4, 5)
+    expected = torch.einsum("nij,njhw->nihw", m, rgb)
+    torch.testing.assert_close(apply_matrix(m, rgb), expected)
+    with torch.no_grad():
+        torch.testing.assert_close(apply_matrix(m, rgb), expected)
 
 
 def test_luma():
