@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from typing import List, Optional
@@ -95,6 +96,8 @@ def models(json_out: bool = typer.Option(False, "--json", help="Print JSON inste
 
 def main(argv: List[str] | None = None) -> int:
     """Entry point: run the app, turning every failure into one line and a sysexits code."""
+    # torch's OpenMP threads must not spin between frames: x265 needs those cores
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         app(args=argv, standalone_mode=False)
         return 0

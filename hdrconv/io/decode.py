@@ -92,8 +92,10 @@ class VideoDecoder:
         f = frame.reformat(**self._sws)
         planes = [np.frombuffer(p, np.uint16).reshape(p.height, p.line_size // 2)[: self.height, : self.width]
                   for p in f.planes]
-        g, b, r = planes
-        rgb = torch.from_numpy(np.stack([r, g, b]).astype(np.float32)).mul_(1 / 65535)
+        rgb = torch.empty(3, self.height, self.width)
+        out = rgb.numpy()
+        for i, plane in enumerate((planes[2], planes[0], planes[1])):  # planar order is G, B, R
+            np.multiply(plane, np.float32(1 / 65535), out=out[i])
         if self._primaries is not None:
             lin = RGB_to_RGB(eotf_BT1886(rgb), self._primaries, SDR_COLOURSPACE)
             rgb = eotf_inverse_BT1886(lin.clamp_(0, 1))

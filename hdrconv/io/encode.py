@@ -5,7 +5,7 @@ Two ffmpeg runs, both built as argument lists with ffmpeg-python:
 1. :class:`HevcEncoder` reads the frames from a NUT pipe (NUT keeps every frame's timestamp, so
    variable frame rate survives; a raw pipe would not), converts linear BT.2020 RGB to PQ Y'CbCr
    BT.2020 NCL limited range 4:2:0 10-bit in zscale, and encodes with x265 into a video-only file.
-   The frames arrive as planar float32 in units of 10 000 cd/m2 (zscale ``npl=10000``).
+   The frames arrive as planar float32 in cd/m2 (zscale ``npl=1``: linear 1.0 is 1 cd/m2).
 2. :func:`remux` writes the final file: the encoded video, then audio, subtitles, chapters, metadata
    and stream languages from the source, with the ST 2086 mastering display and the measured
    MaxCLL/MaxFALL at container level (Matroska Colour, MP4 ``mdcv``/``clli``).
@@ -24,7 +24,7 @@ import ffmpeg
 import imageio_ffmpeg
 import numpy as np
 
-from hdrconv.color.conventions import PQ_PEAK_NITS, ContentLightLevel, MasteringDisplay
+from hdrconv.color.conventions import ContentLightLevel, MasteringDisplay
 from hdrconv.errors import IOFailure
 from hdrconv.io.hdr_metadata import PLACEHOLDER
 from hdrconv.io.probe import MediaInfo
@@ -80,6 +80,17 @@ class _StderrTail(threading.Thread):
         return self.lines[-1] if self.lines else "no message"
 
 
+def _grow_pipe(pipe) -> None:
+    """Enlarge a pipe's kernel buffer (Linux): a 1080p frame is 24 MB, and with the default 64 KiB
+    every frame costs hundreds of writer/reader wake-ups."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass
+
+
 class HevcEncoder:
     """Stage 1: frames in (linear BT.2020 cd/m2), HEVC Main 10 HDR10 video-only Matroska out."""
 
@@ -95,7 +106,7 @@ class HevcEncoder:
     def args(self) -> list[str]:
         s = self.settings
         video = (ffmpeg.input("pipe:0", format="nut")
-                 .video.filter("zscale", tin="linear", pin="bt2020", npl=int(PQ_PEAK_NITS), p="bt2020",
+                 .video.filter("zscale", tin="linear", pin="bt2020", npl=1, p="bt2020",
                                t="smpte2084", m="bt2020nc", r="tv")
                  .filter("format", "yuv420p10le"))
         out = ffmpeg.output(video, self.path, format="matroska", vcodec="libx265", preset=s.preset,
@@ -108,28 +119,33 @@ class HevcEncoder:
     def start(self) -> None:
         self._proc = subprocess.Popen(self.args(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE, start_new_session=True)
+        _grow_pipe(self._proc.stdin)
         self._stderr = _StderrTail(self._proc.stderr)
         self._stderr.start()
         self._mux = av.open(self._proc.stdin, "w", format="nut")
         s = self._mux.add_stream("rawvideo", rate=self.rate)
         s.width, s.height, s.pix_fmt = self.width, self.height, "gbrpf32le"
         s.time_base = self.time_base
-        s.codec_context.time_base = self.time_base
+        self._mux.start_encoding()
         self._stream = s
+        self._gbr = np.empty((3, self.height, self.width), np.float32)
 
     def write(self, rgb_nits: np.ndarray, pts: int, duration: int | None) -> None:
-        """Hand one frame, ``(3, H, W)`` float32 linear BT.2020 R, G, B in cd/m2, to the encoder."""
-        frame = av.VideoFrame(self.width, self.height, "gbrpf32le")
-        for plane, channel in zip(frame.planes, (1, 2, 0)):  # planar order is G, B, R
-            dst = np.frombuffer(plane, np.float32).reshape(self.height, plane.line_size // 4)
-            np.multiply(rgb_nits[channel], 1 / PQ_PEAK_NITS, out=dst[:, : self.width])
-        frame.pts = pts
-        frame.time_base = self.time_base
+        """Hand one frame, ``(3, H, W)`` float32 linear BT.2020 R, G, B in cd/m2, to the encoder.
+
+        Raw video packets are built directly (planar G, B, R, no padding): a VideoFrame plus the
+        rawvideo encoder would copy the 24 MB of a 1080p frame once more.
+        """
+        for dst, channel in zip(self._gbr, (1, 2, 0)):
+            np.copyto(dst, rgb_nits[channel])
+        packet = av.Packet(self._gbr)
+        packet.stream = self._stream
+        packet.time_base = self.time_base
+        packet.pts = packet.dts = pts
         if duration:
-            frame.duration = duration
+            packet.duration = duration
         try:
-            for packet in self._stream.encode(frame):
-                self._mux.mux(packet)
+            self._mux.mux(packet)
         except (BrokenPipeError, OSError, av.error.FFmpegError):
             raise IOFailure(f"encoder stopped: {self._failure()}") from None
         self.frames += 1
@@ -145,8 +161,6 @@ class HevcEncoder:
     def finish(self) -> None:
         """Flush and wait for ffmpeg; raise :class:`IOFailure` with its message if it failed."""
         try:
-            for packet in self._stream.encode():
-                self._mux.mux(packet)
             self._mux.close()
             self._proc.stdin.close()
         except (BrokenPipeError, OSError, av.error.FFmpegError):

@@ -39,7 +39,7 @@ class LightLevelMeter:
         """Add ``(T, 3, H, W)`` linear BT.2020 RGB frames in cd/m2."""
         m = rgb_nits.amax(dim=-3).flatten(1)
         self.frame_max.extend(m.amax(dim=1).tolist())
-        self.frame_mean.extend(m.mean(dim=1, dtype=torch.float64).tolist())
+        self.frame_mean.extend(m.mean(dim=1).tolist())
 
     def result(self) -> ContentLightLevel:
         """The integers to signal. Rounded up, and at least 1 cd/m2: 0 means "unknown" in CTA-861.3."""
