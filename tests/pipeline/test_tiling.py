@@ -108,3 +108,9 @@ def test_learned_model_decodes_the_tiled_pq_output(tmp_path):
         reference = eotf_ST2084(model.net(x).clamp(0, 1))
     # tiles change only the image-wide statistics of the channel attention: close, not identical
     assert (out - reference).abs().mean() < 0.05 * reference.mean()
+
+
+def test_default_tile_depends_on_the_device():
+    assert TiledInference().tile_size == TiledInference.CPU_TILE
+    assert TiledInference(device=torch.device("cuda")).tile_size == TiledInference.CUDA_TILE
+    assert TiledInference(tile=100).tile_size == 100
