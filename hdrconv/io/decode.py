@@ -1,7 +1,9 @@
 """Decode SDR video with PyAV into the model input domain: BT.709 R'G'B' in [0, 1] as float32 tensors.
 
-Y'CbCr -> R'G'B' runs in swscale (16-bit planar output, so 10-bit sources keep their precision) with
-the matrix and range resolved by :func:`hdrconv.io.probe.colour_info`. Sources with BT.601 or BT.2020
+swscale only brings the chroma to full resolution (``yuv444p16le``, which it fills with the code values
+shifted left, exactly); Y'CbCr -> R'G'B' then applies colour-science's matrix and offsets for the
+matrix, range and bit depth resolved by :func:`hdrconv.io.probe.colour_info`. (swscale's own RGB
+output is not exact: it maps 8-bit white to 65280/65535.) Chroma is upsampled bilinearly. Sources with BT.601 or BT.2020
 primaries are converted to BT.709 in linear light (BT.1886), clipping what lies outside BT.709.
 
 Odd widths/heights: HEVC 4:2:0 needs even dimensions and its cropping window cannot remove a single
@@ -19,8 +21,9 @@ from typing import Iterator
 import av
 import numpy as np
 import torch
-from av.video.reformatter import ColorRange, Interpolation
+from av.video.reformatter import Interpolation
 
+from hdrconv.color._colour import colour
 from hdrconv.color.conventions import SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886
@@ -29,9 +32,8 @@ from hdrconv.io.probe import MediaInfo, open_container
 
 log = logging.getLogger("hdrconv")
 
-_SWS_MATRIX = {"bt709": "itu709", "bt601": "smpte170m", "bt2020nc": "bt2020", "bt2020c": "bt2020",
-               "smpte240m": "smpte240m", "fcc": "fcc"}
-_SWS_RANGE = {"tv": ColorRange.MPEG, "pc": ColorRange.JPEG}
+_WEIGHTS = {"bt709": "ITU-R BT.709", "bt601": "ITU-R BT.601", "bt2020nc": "ITU-R BT.2020",
+            "bt2020c": "ITU-R BT.2020", "smpte240m": "SMPTE-240M", "fcc": "ITU-R BT.601"}
 _COLOURSPACES = {"bt470bg": "EBU Tech. 3213-E", "smpte170m": "SMPTE C", "bt2020": "ITU-R BT.2020"}
 
 
@@ -47,8 +49,9 @@ class DecodedFrame:
 class VideoDecoder:
     """Iterate over the decoded frames of the first video stream of ``info.path``.
 
-    After iteration, :attr:`decoded` is the frame count and :attr:`bad_packets` the number of packets
-    the decoder rejected (skipped, so one damaged packet does not end the conversion).
+    After iteration, :attr:`decoded` is the frame count, :attr:`span` the time from the first frame's
+    start to the last frame's end (seconds) and :attr:`bad_packets` the number of packets the decoder
+    rejected (skipped, so one damaged packet does not end the conversion).
     """
 
     def __init__(self, info: MediaInfo, container: av.container.InputContainer | None = None):
@@ -56,13 +59,19 @@ class VideoDecoder:
         self._container = container
         self.decoded = 0
         self.bad_packets = 0
+        self.span = 0.0
         self.width = info.width - info.width % 2
         self.height = info.height - info.height % 2
         c = info.colour
-        self._sws = dict(format="gbrp16le", src_colorspace=_SWS_MATRIX.get(c.matrix_used, "itu709"),
-                         src_color_range=_SWS_RANGE[c.range_used],
-                         interpolation=Interpolation.BILINEAR | Interpolation.ACCURATE_RND
-                         | Interpolation.FULL_CHR_H_INT)
+        bits = info.bit_depth
+        m = colour.matrix_YCbCr(K=colour.WEIGHTS_YCBCR[_WEIGHTS.get(c.matrix_used, "ITU-R BT.709")], bits=bits,
+                                is_legal=c.range_used == "tv", is_int=True)
+        offset = colour.offset_YCbCr(bits=bits, is_legal=c.range_used == "tv", is_int=True)
+        # codes arrive shifted to 16 bits; fold the shift and the offsets into one affine map
+        shift = 2.0 ** (bits - 16)
+        self._matrix = torch.tensor(m * shift, dtype=torch.float32)
+        self._bias = torch.tensor(-(m @ offset), dtype=torch.float32).view(3, 1, 1)
+        self._sws = dict(format="yuv444p16le", interpolation=Interpolation.BILINEAR | Interpolation.ACCURATE_RND)
         self._primaries = _COLOURSPACES.get(c.primaries_used)
 
     def __iter__(self) -> Iterator[DecodedFrame]:
@@ -80,6 +89,7 @@ class VideoDecoder:
                     raise InputDataError(f"{self.info.path}: decoding failed after {self.decoded} "
                                          f"frames ({e.strerror or e})") from None
                 for frame in frames:
+                    self._extend_span(frame, v)
                     yield DecodedFrame(self.decoded, frame.pts, frame.time_base or v.time_base,
                                        self.to_rgb(frame))
                     self.decoded += 1
@@ -87,15 +97,22 @@ class VideoDecoder:
             if self._container is None:
                 c.close()
 
+    def _extend_span(self, frame: av.VideoFrame, stream) -> None:
+        if frame.pts is None:
+            return
+        tb = frame.time_base or stream.time_base
+        if self.decoded == 0:
+            self._first_pts = frame.pts
+        end = (frame.pts - self._first_pts) * tb + (frame.duration * tb if frame.duration else 1 / self.info.fps)
+        self.span = max(self.span, float(end))
+
     def to_rgb(self, frame: av.VideoFrame) -> torch.Tensor:
         """One decoded frame -> (3, H, W) float32 BT.709 R'G'B' in [0, 1]."""
         f = frame.reformat(**self._sws)
-        planes = [np.frombuffer(p, np.uint16).reshape(p.height, p.line_size // 2)[: self.height, : self.width]
-                  for p in f.planes]
-        rgb = torch.empty(3, self.height, self.width)
-        out = rgb.numpy()
-        for i, plane in enumerate((planes[2], planes[0], planes[1])):  # planar order is G, B, R
-            np.multiply(plane, np.float32(1 / 65535), out=out[i])
+        ycbcr = torch.empty(3, self.height, self.width)
+        for dst, p in zip(ycbcr.numpy(), f.planes):
+            np.copyto(dst, np.frombuffer(p, np.uint16).reshape(p.height, p.line_size // 2)[: self.height, : self.width])
+        rgb = torch.einsum("ij,jhw->ihw", self._matrix, ycbcr).add_(self._bias).clamp_(0, 1)
         if self._primaries is not None:
             lin = RGB_to_RGB(eotf_BT1886(rgb), self._primaries, SDR_COLOURSPACE)
             rgb = eotf_inverse_BT1886(lin.clamp_(0, 1))

@@ -33,7 +33,7 @@ FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
 # what MP4 can carry as-is; other audio is re-encoded to AAC, other text subtitles become mov_text
 MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac"}
-TEXT_SUBTITLES = {"subrip", "ass", "ssa", "webvtt", "mov_text", "text"}
+TEXT_SUBTITLES = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
 
 
 @dataclass
@@ -196,36 +196,37 @@ def _subtitle_plan(info: MediaInfo, container: str) -> tuple[list[str], dict[str
 
 def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: ContentLightLevel,
                mastering: MasteringDisplay) -> tuple[list[str], list[str]]:
-    """ffmpeg arguments of stage 2 and the warnings to show (streams converted or dropped)."""
+    """ffmpeg arguments of stage 2 and the warnings to show (streams converted or dropped).
+
+    Written as a plain list: ffmpeg-python leaves out an input none of whose streams is mapped, and the
+    source must stay an input for its chapters and metadata even when it has no other stream.
+    """
     warnings = []
-    v = ffmpeg.input(video, mastering_display=mastering.x265(),
-                     content_light=f"{cll.max_cll},{cll.max_fall}")
-    src = ffmpeg.input(info.path)
-    opts: dict[str, str] = {"c:v": "copy", "map_metadata": "1", "map_chapters": "1"}
-    streams = [v["v:0"]]
+    args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-copyts",
+            "-mastering_display", mastering.x265(), "-content_light", f"{cll.max_cll},{cll.max_fall}",
+            "-i", video, "-i", info.path, "-map", "0:v:0", "-c:v", "copy",
+            "-map_metadata", "1", "-map_chapters", "1"]
     audio = [s for s in info.streams if s.type == "audio"]
     for i, s in enumerate(audio):
-        streams.append(src[str(s.index)])
+        args += ["-map", f"1:{s.index}"]
         if container == "mp4" and s.codec not in MP4_AUDIO:
-            opts[f"c:a:{i}"] = "aac"
-            opts[f"b:a:{i}"] = "256k"
+            args += [f"-c:a:{i}", "aac", f"-b:a:{i}", "256k"]
             warnings.append(f"audio stream {s.index} ({s.codec}) cannot go into MP4 as-is; re-encoded to AAC")
         else:
-            opts[f"c:a:{i}"] = "copy"
+            args += [f"-c:a:{i}", "copy"]
     sub_maps, sub_codecs, sub_warnings = _subtitle_plan(info, container)
-    streams += [src[m.split(":")[1]] for m in sub_maps]
-    opts.update(sub_codecs)
+    for m in sub_maps:
+        args += ["-map", m]
+    for k, v in sub_codecs.items():
+        args += [f"-{k}", v]
     warnings += sub_warnings
     if container == "mp4":
-        opts.update({"tag:v": "hvc1", "movflags": "+faststart", "format": "mp4"})
+        args += ["-tag:v", "hvc1", "-movflags", "+faststart", "-f", "mp4"]
     else:
-        opts["format"] = "matroska"
         if any(s.type == "attachment" for s in info.streams):
-            streams.append(src["t"])
-    out_node = ffmpeg.output(*streams, out, **opts)
-    args = ffmpeg.compile(out_node.global_args("-hide_banner", "-loglevel", "error", "-nostdin", "-copyts"),
-                          cmd=FFMPEG, overwrite_output=True)
-    return args, warnings
+            args += ["-map", "1:t", "-c:t", "copy"]
+        args += ["-f", "matroska"]
+    return args + [out], warnings
 
 
 def remux(video: str, info: MediaInfo, out: str, container: str, cll: ContentLightLevel,

@@ -65,7 +65,11 @@ class MediaInfo:
     fps: float
     frame_rate: Fraction = field(repr=False)
     frames_expected: int | None
-    """Frame count from the container header (or duration x rate when the header has none)."""
+    """Frame count for progress: the header's, else duration x rate."""
+    frames_header: int | None
+    """Exact frame count written in the header (MP4 does, Matroska does not)."""
+    video_duration: float | None
+    """Duration of the video stream itself, from the header (seconds)."""
     pix_fmt: str
     bit_depth: int
     colour: ColourInfo
@@ -154,6 +158,15 @@ def hdr_verdict(colour: ColourInfo, frame: av.VideoFrame | None) -> str | None:
     return None
 
 
+def _tag_seconds(tag: str | None) -> float | None:
+    """Matroska's per-stream ``DURATION`` tag (``HH:MM:SS.nnnnnnnnn``) in seconds."""
+    try:
+        h, m, sec = tag.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except (AttributeError, ValueError):
+        return None
+
+
 def probe(path: str, decode_first: bool = True) -> MediaInfo:
     """Inspect ``path``; raise :class:`InputDataError` if it has no decodable video."""
     with open_container(path) as c:
@@ -177,7 +190,8 @@ def _probe_container(c: av.container.InputContainer, path: str, decode_first: bo
     rate = v.average_rate or v.guessed_rate or v.base_rate or Fraction(25)
     duration = float(c.duration / av.time_base) if c.duration else (
         float(v.duration * v.time_base) if v.duration else None)
-    expected = v.frames or (round(duration * rate) if duration else None)
+    video_duration = float(v.duration * v.time_base) if v.duration else _tag_seconds(v.metadata.get("DURATION"))
+    expected = v.frames or (round((video_duration or duration) * rate) if (video_duration or duration) else None)
     colour = colour_info(v, frame)
     reason = hdr_verdict(colour, frame)
     streams = [StreamInfo(s.index, s.type, s.codec_context.name if s.codec_context else "?",
@@ -187,5 +201,6 @@ def _probe_container(c: av.container.InputContainer, path: str, decode_first: bo
                      width=frame.width if frame is not None else cc.width,
                      height=frame.height if frame is not None else cc.height,
                      fps=float(rate), frame_rate=Fraction(rate), frames_expected=expected,
+                     frames_header=v.frames or None, video_duration=video_duration,
                      pix_fmt=fmt.name if fmt else "?", bit_depth=_bit_depth(fmt), colour=colour,
                      hdr=reason is not None, hdr_reason=reason, streams=streams)

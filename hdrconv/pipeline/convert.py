@@ -113,6 +113,20 @@ def _get(q: queue.Queue, stop: threading.Event):
     return _END
 
 
+def _truncation(info: MediaInfo, decoder: VideoDecoder) -> str | None:
+    """How the decoded video falls short of what the header promises, if it does.
+
+    MP4 headers count the frames; Matroska headers give the video stream's duration. A frame or two of
+    slack (or 1 %) covers rounding in either.
+    """
+    if info.frames_header and decoder.decoded < info.frames_header - max(2, info.frames_header // 100):
+        return f"decoded {decoder.decoded} of the {info.frames_header} frames its header promises"
+    if info.video_duration and decoder.span < info.video_duration - max(2 / info.fps, info.video_duration / 100):
+        return (f"decoded {decoder.decoded} frames covering {decoder.span:.2f} s of the "
+                f"{info.video_duration:.2f} s its header promises")
+    return None
+
+
 def convert(input_path: str, output: str, model: Model, settings: EncodeSettings | None = None, *,
             force: bool = False, allow_truncated: bool = False, emit: Emit = lambda e: None,
             info: MediaInfo | None = None) -> ConvertResult:
@@ -230,13 +244,12 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
             raise InputDataError(f"{input_path}: no video frame could be decoded")
         if decoder.bad_packets:
             warn(f"{decoder.bad_packets} damaged video packet(s) skipped")
-        expected = info.frames_expected
-        if expected and decoder.decoded < expected - max(2, expected // 100):
-            msg = (f"{input_path}: decoded {decoder.decoded} of the {expected} frames its header "
-                   "promises (truncated file?)")
+        truncated = _truncation(info, decoder)
+        if truncated:
             if not allow_truncated:
-                raise InputDataError(msg + "; use --allow-truncated to convert what is there")
-            warn(msg)
+                raise InputDataError(f"{input_path}: {truncated} (truncated file?); "
+                                     "use --allow-truncated to convert what is there")
+            warn(f"{input_path}: {truncated} (truncated file?)")
         light = meter.result()
         if patch_content_light_sei(video_tmp, light) == 0:
             raise RuntimeError("x265 wrote no content-light-level SEI to patch")
