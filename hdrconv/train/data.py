@@ -1,0 +1,198 @@
+"""Training and validation data from a folder of scene-linear HDR images.
+
+- **Split** (:func:`split`): the validation images of ``../shared/hdr`` are named in
+  :data:`VALIDATION_FILES` (7 of the 37, chosen to span the collection: a night street, a sky with the
+  sun, a lit interior, a 25-stop interior, a sunset, a flower close-up at low dynamic range and a
+  mountain landscape, from all three sources). Any other folder holds out every 5th image by name.
+- **Scenes** (:func:`load_scenes`): images read once, downscaled (pixel-area averaging) so that the long
+  side is at most ``max_size``, with the whole-image statistics the grading needs for crops.
+- **Training samples** (:func:`itm_batch`): random patches with random flips / rot90, graded with the
+  randomised anchor of :mod:`hdrconv.train.grading` and turned into SDR with a random recipe of
+  :mod:`hdrconv.train.synthesis`: pairs (BT.709 R'G'B' 8-bit SDR, PQ BT.2020 R'G'B' HDR10).
+- **Validation samples** (:func:`itm_validation_samples`, :func:`itm_clip_samples`,
+  :func:`alt_exposure_clip_samples`): whole images at the evaluation working size, with the fixed
+  recipes and seeds, so that every model and every training run is judged on the same pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
+from hdrconv.color.gamut import RGB_to_RGB
+from hdrconv.color.transfer import eotf_inverse_ST2084
+from hdrconv.errors import InputDataError
+from hdrconv.io.hdr_image import read_hdr_image
+from hdrconv.train.grading import expose, exposure_gain, grade_HDR10, random_exposure_stops, scene_key
+from hdrconv.train.synthesis import SDRRecipe, evaluation_recipes, random_recipe, synthesize_SDR
+from hdrconv.train.video import alternating_exposure, auto_exposure, render_clip
+
+VALIDATION_FILES = (
+    "polyhaven-night.exr",
+    "polyhaven-sky.exr",
+    "polyhaven-lobby.exr",
+    "blender-studiolight-interior.exr",
+    "blender-studiolight-sunset.exr",
+    "openexr-images-flowers.exr",
+    "openexr-images-mttamwest.exr",
+)
+"""The held-out images of ``../shared/hdr`` (never used for training)."""
+
+FALLBACK_VALIDATION_EVERY = 5
+"""In a folder without the named files, every 5th image (sorted by name, starting with the first) is
+held out."""
+
+WORKING_SIZE = 512
+"""Long side, in pixels, of images for validation and evaluation: the 37 images are 512 to 1218 pixels
+wide, and at 512 the three analytic models evaluate on the validation split in seconds."""
+
+TRAINING_MAX_SIZE = 1024
+"""Long side, in pixels, images are kept at for training patches."""
+
+VALIDATION_SEED = 20240601
+"""Seed of everything random in validation samples (clip trajectories, noise)."""
+
+
+def split(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(training, validation) paths: the named :data:`VALIDATION_FILES` when the folder has any of
+    them, else every :data:`FALLBACK_VALIDATION_EVERY`-th image."""
+    paths = sorted(paths, key=lambda p: p.name)
+    named = set(VALIDATION_FILES)
+    if any(p.name in named for p in paths):
+        val = [p for p in paths if p.name in named]
+    else:
+        val = paths[::FALLBACK_VALIDATION_EVERY]
+    train = [p for p in paths if p not in val]
+    return train, val
+
+
+def manifest_hash(paths: list[Path]) -> str:
+    """SHA-256 over the names and contents of ``paths``: identifies the data a model was trained on."""
+    h = hashlib.sha256()
+    for p in sorted(paths, key=lambda p: p.name):
+        h.update(p.name.encode() + b"\0")
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+@dataclass
+class Scene:
+    """One scene-linear HDR image and the whole-image statistics that crops of it are graded with."""
+
+    name: str
+    image: torch.Tensor
+    """``(3, H, W)`` float32 scene light, BT.709."""
+    key: float
+    """Log-average luminance (:func:`hdrconv.train.grading.scene_key`)."""
+    max_rgb: float
+    """Brightest max(R, G, B) once in BT.2020, scene units."""
+
+    def source_peak(self, stops: float) -> float:
+        """The grade's source peak in cd/m2 at exposure offset ``stops``."""
+        return self.max_rgb * exposure_gain(self.key, stops) * REFERENCE_WHITE_NITS
+
+
+def _downscale(image: np.ndarray, max_size: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    f = max_size / max(h, w)
+    if f >= 1:
+        return image
+    return cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
+def load_scenes(paths: list[Path], max_size: int) -> list[Scene]:
+    """Read ``paths`` as :class:`Scene` objects, long side at most ``max_size``."""
+    scenes = []
+    for p in paths:
+        image = torch.from_numpy(_downscale(read_hdr_image(p), max_size)).permute(2, 0, 1).contiguous()
+        if not float(image.max()) > 0:
+            raise InputDataError(f"{p}: image is black")
+        max_rgb = float(RGB_to_RGB(image, SDR_COLOURSPACE, HDR_COLOURSPACE).amax())
+        scenes.append(Scene(p.name, image, scene_key(image), max_rgb))
+    return scenes
+
+
+def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    if rng.random() < 0.5:
+        x = x.flip(-1)
+    if rng.random() < 0.5:
+        x = x.flip(-2)
+    return torch.rot90(x, int(rng.integers(4)), dims=(-2, -1))
+
+
+def itm_sample(scene: Scene, rng: np.random.Generator, patch: int,
+               recipe: SDRRecipe | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One training pair from a random ``patch`` x ``patch`` crop of ``scene``: (SDR BT.709 R'G'B',
+    HDR10 PQ BT.2020 R'G'B'), both ``(3, patch, patch)`` in [0, 1]."""
+    _, H, W = scene.image.shape
+    if min(H, W) < patch:
+        raise InputDataError(f"{scene.name}: {W}x{H} is smaller than the {patch}-pixel training patch")
+    y, x = int(rng.integers(H - patch + 1)), int(rng.integers(W - patch + 1))
+    crop = _augment(scene.image[:, y:y + patch, x:x + patch], rng)
+    stops = random_exposure_stops(rng)
+    relative = expose(crop, scene.key, stops)
+    nits = grade_HDR10(relative, scene.source_peak(stops))
+    sdr = synthesize_SDR(relative, nits, recipe or random_recipe(rng))
+    return sdr, eotf_inverse_ST2084(nits)
+
+
+def itm_batch(scenes: list[Scene], rng: np.random.Generator, batch: int,
+              patch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``batch`` training pairs from scenes drawn uniformly: ``(batch, 3, patch, patch)`` each."""
+    pairs = [itm_sample(scenes[int(rng.integers(len(scenes)))], rng, patch) for _ in range(batch)]
+    return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+
+
+@dataclass
+class Sample:
+    """One validation / evaluation case: model input and ground truth."""
+
+    name: str
+    sdr: torch.Tensor
+    """``(T, 3, h, w)`` model input, BT.709 R'G'B' in [0, 1] (T = 1 for images)."""
+    hdr: torch.Tensor
+    """``(T, 3, h, w)`` ground truth, linear BT.2020 cd/m2."""
+    coords: torch.Tensor | None = None
+    valid: torch.Tensor | None = None
+
+
+def itm_validation_samples(scenes: list[Scene]) -> list[Sample]:
+    """Every scene with every fixed recipe (:func:`hdrconv.train.synthesis.evaluation_recipes`),
+    graded at the anchor without offset."""
+    out = []
+    for s in scenes:
+        relative = expose(s.image, s.key)
+        nits = grade_HDR10(relative, s.source_peak(0.0))
+        for r in evaluation_recipes():
+            out.append(Sample(f"{s.name}/{r.tone_mapper}", synthesize_SDR(relative, nits, r)[None], nits[None]))
+    return out
+
+
+def _clips(scenes: list[Scene], frames: int):
+    rng = np.random.default_rng(VALIDATION_SEED)
+    for s in scenes:
+        _, H, W = s.image.shape
+        clip = render_clip(s.image, rng, frames, (H // 2, W // 2))
+        relative = expose(clip.frames, s.key)
+        yield s, clip, relative, grade_HDR10(relative, s.source_peak(0.0)), rng
+
+
+def itm_clip_samples(scenes: list[Scene], frames: int = 8) -> list[Sample]:
+    """One clip per scene (a random camera path over half of the image, with a moving foreground
+    patch); the SDR input is the auto-exposed camera of the video ITM supplementary (§2, Eq. 1-3),
+    whose exposure follows the content, while the HDR10 grade keeps the scene's anchor."""
+    return [Sample(s.name, auto_exposure(relative)[0], nits, clip.coords, clip.valid)
+            for s, clip, relative, nits, _ in _clips(scenes, frames)]
+
+
+def alt_exposure_clip_samples(scenes: list[Scene], exposures: int = 2, frames: int = 8) -> list[Sample]:
+    """One alternating-exposure clip per scene (same paths as :func:`itm_clip_samples`), seeded."""
+    return [Sample(s.name, alternating_exposure(relative, rng, exposures).ldr, nits, clip.coords, clip.valid)
+            for s, clip, relative, nits, rng in _clips(scenes, frames)]
+

@@ -1,0 +1,276 @@
+"""The training loop of ``hdrconv train``: any registered :class:`~hdrconv.models.base.LearnedModel` of
+the ITM task, on patches synthesised from a folder of HDR images (:mod:`hdrconv.train.data`).
+
+- Data: random patches, random flips / rot90, random grading anchor and SDR recipe per patch, drawn
+  from the training split only; the validation split is never seen.
+- Optimiser: AdamW with a cosine learning-rate schedule from ``lr`` to ``lr / 100``. The schedule runs
+  on the *progress* of the budget, the larger of steps done / ``steps`` and time spent / ``minutes``,
+  so that a time budget also ends at the low learning rate.
+- Seeds: ``seed`` seeds numpy (data) and torch (initial weights); a checkpoint stores both generators,
+  so an interrupted run resumed with ``resume=True`` continues the same sample stream. The budget is
+  the total over the run and its resumptions.
+- Output: ``OUT`` (the network's state dict, loadable with ``torch.load(weights_only=True)``),
+  ``OUT.card.json`` (the model card) and, during training, ``OUT.ckpt`` (network, optimiser, step,
+  time spent, generator states; also ``weights_only``-loadable).
+- Validation: before the first step and at the end, the model runs through its own ``process`` (as
+  ``hdrconv itm`` would run it, weights loaded from a file) on the validation samples of
+  :func:`hdrconv.eval.runner.samples_for`; the card also carries the analytic baselines' metrics on
+  the same samples.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from hdrconv.errors import InputMissingError, OutputError, UsageError
+from hdrconv.eval.runner import Row, evaluate_model, samples_for
+from hdrconv.io.hdr_image import list_hdr_images
+from hdrconv.models import registry
+from hdrconv.models.base import LearnedModel
+from hdrconv.train import grading, synthesis
+from hdrconv.train.data import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, itm_batch, load_scenes,
+                                manifest_hash, split)
+from hdrconv.train.losses import LOSSES
+
+BASELINES = ("bt2408", "bt2446a", "bt2446c")
+"""Analytic models whose validation metrics go into every model card."""
+
+FINAL_LR_FRACTION = 0.01
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (recorded in the model card)."""
+
+    model: str
+    data: str
+    out: str
+    steps: int | None = None
+    minutes: float | None = None
+    batch_size: int = 16
+    patch: int = 96
+    lr: float = 5e-4
+    weight_decay: float = 1e-4
+    loss: str = "l1"
+    seed: int = 0
+    log_every: int = 50
+    checkpoint_every: int = 500
+    arch: dict = field(default_factory=dict)
+    baselines: tuple[str, ...] = BASELINES
+
+    def check(self) -> None:
+        if self.steps is None and self.minutes is None:
+            raise UsageError("give a training budget: --steps and/or --minutes")
+        if (self.steps is not None and self.steps < 1) or (self.minutes is not None and self.minutes <= 0):
+            raise UsageError("the training budget must be positive")
+        if self.loss not in LOSSES:
+            raise UsageError(f"unknown loss {self.loss!r} (available: {', '.join(LOSSES)})")
+        if self.batch_size < 1 or self.patch < 16:
+            raise UsageError("batch size must be >= 1 and the patch >= 16 pixels")
+
+
+def cosine_lr(base: float, progress: float) -> float:
+    """Cosine decay from ``base`` at progress 0 to ``base * FINAL_LR_FRACTION`` at progress 1."""
+    p = min(max(progress, 0.0), 1.0)
+    low = base * FINAL_LR_FRACTION
+    return low + 0.5 * (base - low) * (1 + math.cos(math.pi * p))
+
+
+def parse_arch(items: list[str]) -> dict:
+    """``KEY=VALUE`` strings -> dict; values are parsed as JSON where they can be (``C=8`` -> 8,
+    ``act=relu`` -> ``"relu"``)."""
+    arch = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--arch wants KEY=VALUE, got {item!r}")
+        try:
+            arch[key] = json.loads(value)
+        except json.JSONDecodeError:
+            arch[key] = value
+    return arch
+
+
+def machine() -> dict:
+    """Where a run happened."""
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+            "torch": torch.__version__}
+
+
+def synthesis_settings() -> dict:
+    """The data-synthesis constants a model was trained with."""
+    return {
+        "grading": {"anchor": "scene key (log-average luminance) -> middle grey",
+                    "middle_grey_nits": grading.MIDDLE_GREY_NITS,
+                    "exposure_jitter_stops": grading.EXPOSURE_JITTER_STOPS,
+                    "reference_white_nits": grading.REFERENCE_WHITE_NITS,
+                    "mastering_peak_nits": grading.MASTERING_PEAK_NITS,
+                    "roll_off": "BT.2390 EETF on max(R,G,B), PQ domain", "primaries": "BT.2020", "signal": "PQ"},
+        "sdr": {"tone_mappers": list(synthesis.TONE_MAPPERS),
+                "exposure_stops": synthesis.SDR_EXPOSURE_STOPS,
+                "reinhard_white_range": list(synthesis.REINHARD_WHITE_RANGE),
+                "saturation_range": list(synthesis.SATURATION_RANGE),
+                "h264_probability": synthesis.H264_PROBABILITY, "h264_crf_range": list(synthesis.H264_CRF_RANGE),
+                "gamut": "BT.2020 -> BT.709 constant-luminance desaturation", "encoding": "BT.1886, 8 bit"},
+        "training_max_size": TRAINING_MAX_SIZE,
+        "validation": {"working_size": WORKING_SIZE, "seed": VALIDATION_SEED,
+                       "recipes": [r.as_dict() for r in synthesis.evaluation_recipes()]},
+    }
+
+
+def _model_class(name_or_class: str | type) -> type[LearnedModel]:
+    cls = registry.get(name_or_class) if isinstance(name_or_class, str) else name_or_class
+    if not (isinstance(cls, type) and issubclass(cls, LearnedModel)):
+        raise UsageError(f"model {getattr(cls, 'name', cls)!r} is analytic: nothing to train")
+    if cls.task != "itm" or cls.window != 1 or cls.scale != 1:
+        raise UsageError(f"model {cls.name!r}: hdrconv train trains per-frame ITM networks (task itm, "
+                         f"window 1, scale 1)")
+    return cls
+
+
+def evaluate_network(cls: type[LearnedModel], arch: dict, net: torch.nn.Module, samples, label: str) -> Row:
+    """Validation of ``net`` as users would run it: weights saved and loaded back through the model
+    class (``weights_only``), then its ``process`` on ``samples``."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"{cls.name}.pt"
+        torch.save(net.state_dict(), path)
+        model = cls(weights=str(path), **arch)
+        return evaluate_model(model, samples, label)
+
+
+def _metrics(row: Row) -> dict:
+    return row.as_dict()["metrics"]
+
+
+def _save_checkpoint(path: Path, net, opt, step: int, elapsed: float, rng: np.random.Generator,
+                     initial: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
+                "numpy_rng": json.dumps(rng.bit_generator.state), "torch_rng": torch.get_rng_state(),
+                "initial_metrics": json.dumps(initial)}, tmp)
+    os.replace(tmp, path)
+
+
+def train(config: TrainConfig, model_class: type[LearnedModel] | None = None, resume: bool = False,
+          log: Callable[[str], None] = print) -> dict:
+    """Train, write ``config.out`` and its model card, return the card.
+
+    ``model_class`` overrides the registry lookup of ``config.model`` (for models defined outside the
+    registry, e.g. in tests).
+    """
+    config.check()
+    cls = _model_class(model_class or config.model)
+    out = Path(config.out)
+    if not out.parent.is_dir():
+        raise OutputError(f"output folder does not exist: {out.parent}")
+    ckpt_path = out.with_suffix(".ckpt")
+    card_path = out.with_suffix(".card.json")
+    if resume and not ckpt_path.exists():
+        raise InputMissingError(f"nothing to resume: {ckpt_path} does not exist")
+
+    arch = {**cls.default_arch, **config.arch}
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    try:
+        net = cls.build_net(**arch)
+    except TypeError as e:
+        raise UsageError(f"bad --arch for {cls.name}: {e}") from None
+    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    loss_fn = LOSSES[config.loss]
+
+    paths = list_hdr_images(config.data)
+    train_paths, val_paths = split(paths)
+    if not train_paths or not val_paths:
+        raise UsageError(f"{config.data}: need at least 2 HDR images (training and validation)")
+    log(f"data: {len(train_paths)} training, {len(val_paths)} validation images from {config.data}")
+    scenes = load_scenes(train_paths, TRAINING_MAX_SIZE)
+    val_samples = samples_for("itm", val_paths, "images")
+
+    step, elapsed = 0, 0.0
+    if resume:
+        ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        net.load_state_dict(ck["net"])
+        opt.load_state_dict(ck["opt"])
+        step, elapsed = int(ck["step"]), float(ck["elapsed"])
+        rng.bit_generator.state = json.loads(ck["numpy_rng"])
+        torch.set_rng_state(ck["torch_rng"])
+        initial = json.loads(ck["initial_metrics"])
+        log(f"resumed from {ckpt_path} at step {step} ({elapsed:.0f} s)")
+    else:
+        initial = _metrics(evaluate_network(cls, arch, net, val_samples, cls.name))
+        log(f"step 0: validation PSNR-PQ {initial['psnr_pq']['mean']:.2f} dB")
+
+    def progress() -> float:
+        p = 0.0
+        if config.steps is not None:
+            p = max(p, step / config.steps)
+        if config.minutes is not None:
+            p = max(p, elapsed / (60 * config.minutes))
+        return p
+
+    net.train()
+    window_loss, window_start = [], time.perf_counter()
+    while progress() < 1:
+        t0 = time.perf_counter()
+        lr = cosine_lr(config.lr, progress())
+        for g in opt.param_groups:
+            g["lr"] = lr
+        sdr, target = itm_batch(scenes, rng, config.batch_size, config.patch)
+        loss = loss_fn(net(sdr), target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        elapsed += time.perf_counter() - t0
+        window_loss.append(loss.item())
+        if step % config.checkpoint_every == 0:
+            _save_checkpoint(ckpt_path, net, opt, step, elapsed, rng, initial)
+        if step % config.log_every == 0:
+            rate = len(window_loss) / (time.perf_counter() - window_start)
+            log(f"step {step}: loss {np.mean(window_loss):.5f} lr {lr:.2e} {rate:.2f} steps/s "
+                f"elapsed {elapsed:.0f} s")
+            window_loss, window_start = [], time.perf_counter()
+    _save_checkpoint(ckpt_path, net, opt, step, elapsed, rng, initial)
+    net.eval()
+
+    final = _metrics(evaluate_network(cls, arch, net, val_samples, cls.name))
+    log(f"step {step}: validation PSNR-PQ {final['psnr_pq']['mean']:.2f} dB "
+        f"(step 0: {initial['psnr_pq']['mean']:.2f} dB)")
+    baselines = {}
+    for name in config.baselines:
+        baselines[name] = _metrics(evaluate_model(registry.create(name), val_samples))
+    torch.save(net.state_dict(), out)
+    card = {
+        "name": cls.name,
+        "task": cls.task,
+        "arch": arch,
+        "params": sum(p.numel() for p in net.parameters()),
+        "weights": out.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training": {**{k: v for k, v in asdict(config).items() if k not in ("model", "data", "out", "arch")},
+                     "steps_done": step, "wall_time_s": round(elapsed, 1), "optimizer": "AdamW",
+                     "schedule": f"cosine to {FINAL_LR_FRACTION} x lr over the budget",
+                     "augmentation": "random crop, horizontal/vertical flips, rot90",
+                     "network_domain": "BT.709 R'G'B' [0,1] -> PQ BT.2020 R'G'B' [0,1]"},
+        "data": {"folder": str(Path(config.data).resolve()), "training_images": [p.name for p in train_paths],
+                 "validation_images": [p.name for p in val_paths], "manifest_sha256": manifest_hash(paths)},
+        "synthesis": synthesis_settings(),
+        "machine": machine(),
+        "validation": {"samples": len(val_samples), "step_0": initial, "final": final, "baselines": baselines},
+    }
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    log(f"wrote {out} and {card_path}")
+    return card

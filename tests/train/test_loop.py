@@ -1,0 +1,75 @@
+import json
+
+import pytest
+import torch
+
+from hdrconv.errors import InputMissingError, UsageError
+from hdrconv.models.registry import create
+from hdrconv.train.loop import TrainConfig, cosine_lr, parse_arch, train
+from tests.hdr_data import write_hdr_folder
+
+
+def _config(data, out, **kw):
+    args = dict(model="test-tiny-itm", data=str(data), out=str(out), steps=40, batch_size=4, patch=32,
+                lr=3e-3, log_every=10, checkpoint_every=10, arch={"C": 6}, baselines=("test-sdr-at-203",))
+    args.update(kw)
+    return TrainConfig(**args)
+
+
+def test_cosine_schedule_and_arch_parsing():
+    assert cosine_lr(1.0, 0) == 1.0 and cosine_lr(1.0, 1) == pytest.approx(0.01)
+    assert cosine_lr(1.0, 0.5) == pytest.approx(0.505)
+    assert parse_arch(["C=8", "act=relu", "scales=[1,2]"]) == {"C": 8, "act": "relu", "scales": [1, 2]}
+    with pytest.raises(UsageError):
+        parse_arch(["C"])
+
+
+def test_train_improves_on_step_0_resumes_exactly_and_writes_a_loadable_model(tmp_path):
+    data = write_hdr_folder(tmp_path / "hdr", [f"img{i}.exr" for i in range(4)])
+    logs = []
+
+    def interrupt_at_step_20(line):  # after the step-20 checkpoint, like Ctrl-C
+        logs.append(line)
+        if line.startswith("step 20: loss"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(data, tmp_path / "a.pt"), log=interrupt_at_step_20)
+    assert not (tmp_path / "a.pt").exists() and (tmp_path / "a.ckpt").exists()
+    card_a = train(_config(data, tmp_path / "a.pt"), resume=True, log=logs.append)
+    assert any(line.startswith("resumed from") and "at step 20" in line for line in logs)
+    train(_config(data, tmp_path / "b.pt"), log=lambda s: None)
+    assert any(line.startswith("step 10: loss") for line in logs)
+    wa = torch.load(tmp_path / "a.pt", weights_only=True)
+    wb = torch.load(tmp_path / "b.pt", weights_only=True)
+    assert wa.keys() == wb.keys() and all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
+
+    card = json.loads((tmp_path / "a.card.json").read_text())
+    assert card == json.loads(json.dumps(card_a))
+    assert card["arch"] == {"C": 6} and card["params"] == 3 * 6 * 9 + 6 + 6 * 3 + 3
+    assert card["training"]["steps_done"] == 40 and card["training"]["batch_size"] == 4
+    assert card["data"]["validation_images"] == ["img0.exr"] and len(card["data"]["manifest_sha256"]) == 64
+    assert set(card["synthesis"]["sdr"]["tone_mappers"]) >= {"clip", "bt2446a"}
+    assert card["machine"]["torch"] == torch.__version__
+    val = card["validation"]
+    assert val["samples"] == 5 and set(val["baselines"]) == {"test-sdr-at-203"}
+    assert val["final"]["psnr_pq"]["mean"] > val["step_0"]["psnr_pq"]["mean"] + 3
+    assert set(val["final"]) == {"psnr_pq", "ssim_pq", "delta_e_itp", "psnr_mu"}
+
+    # the trained weights run through the model class like shipped weights
+    model = create("test-tiny-itm", weights=str(tmp_path / "a.pt"))
+    assert model.arch == {"C": 6} and model.trained
+    hdr, _ = model.process(torch.rand(1, 3, 16, 16), None)
+    assert hdr.shape == (1, 3, 16, 16) and float(hdr.min()) >= 0
+
+
+def test_train_refuses_bad_requests(tmp_path):
+    data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+    with pytest.raises(UsageError):
+        train(_config(data, tmp_path / "x.pt", steps=None))
+    with pytest.raises(UsageError):
+        train(_config(data, tmp_path / "x.pt", model="test-sdr-at-203"))
+    with pytest.raises(UsageError):
+        train(_config(data, tmp_path / "x.pt", arch={"width": 3}))
+    with pytest.raises(InputMissingError):
+        train(_config(data, tmp_path / "x.pt"), resume=True)
