@@ -14,6 +14,7 @@ Two ffmpeg runs, both built as argument lists with ffmpeg-python:
 from __future__ import annotations
 
 import collections
+import os
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -109,7 +110,7 @@ class HevcEncoder:
                  .video.filter("zscale", tin="linear", pin="bt2020", npl=1, p="bt2020",
                                t="smpte2084", m="bt2020nc", r="tv")
                  .filter("format", "yuv420p10le"))
-        out = ffmpeg.output(video, self.path, format="matroska", vcodec="libx265", preset=s.preset,
+        out = ffmpeg.output(video, os.path.abspath(self.path), format="matroska", vcodec="libx265", preset=s.preset,
                             crf=s.crf, pix_fmt="yuv420p10le", color_primaries="bt2020",
                             color_trc="smpte2084", colorspace="bt2020nc", color_range="tv",
                             fps_mode="passthrough", **{"x265-params": s.x265_param_string()})
@@ -204,7 +205,7 @@ def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: Conte
     warnings = []
     args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-copyts",
             "-mastering_display", mastering.x265(), "-content_light", f"{cll.max_cll},{cll.max_fall}",
-            "-i", video, "-i", info.path, "-map", "0:v:0", "-c:v", "copy",
+            "-i", os.path.abspath(video), "-i", os.path.abspath(info.path), "-map", "0:v:0", "-c:v", "copy",
             "-map_metadata", "1", "-map_chapters", "1"]
     audio = [s for s in info.streams if s.type == "audio"]
     for i, s in enumerate(audio):
@@ -226,7 +227,7 @@ def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: Conte
         if any(s.type == "attachment" for s in info.streams):
             args += ["-map", "1:t", "-c:t", "copy"]
         args += ["-f", "matroska"]
-    return args + [out], warnings
+    return args + [os.path.abspath(out)], warnings
 
 
 def remux(video: str, info: MediaInfo, out: str, container: str, cll: ContentLightLevel,

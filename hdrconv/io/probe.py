@@ -95,7 +95,8 @@ def open_container(path: str) -> av.container.InputContainer:
     if path != "-" and os.path.getsize(path) == 0:
         raise InputDataError(f"{path}: file is empty (0 bytes)")
     try:
-        return av.open(path if path != "-" else "pipe:0", "r")
+        # an absolute path can't be taken for an option ("-x.mp4") or a protocol ("http:x.mp4")
+        return av.open(os.path.abspath(path) if path != "-" else "pipe:0", "r")
     except av.error.FileNotFoundError:
         raise InputMissingError(f"{path}: no such file") from None
     except av.error.PermissionError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import queue
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -64,8 +65,10 @@ def check_output(input_path: str, output: str, force: bool) -> str:
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"{output}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{output}: directory {parent} is not writable")
+    try:  # the only reliable test (root, read-only mounts, ACLs): create a file there
+        tempfile.TemporaryFile(dir=parent, prefix=".hdrconv-").close()
+    except OSError as e:
+        raise OutputError(f"{output}: cannot create files in {parent} ({e.strerror})") from None
     return container
 
 

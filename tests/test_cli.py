@@ -1,0 +1,205 @@
+"""The command line facing bad input: the right exit code, one clear line, no traceback, nothing left
+at the output path (and no temporary file beside it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.media import ffmpeg, make_clip
+
+HDRCONV = [sys.executable, "-m", "hdrconv.cli"]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*HDRCONV, *args], capture_output=True, text=True, cwd=cwd, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+
+
+def assert_clean_failure(r: subprocess.CompletedProcess, code: int, words: str, out: Path) -> None:
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == code, (r.returncode, r.stderr)
+    assert len(lines) == 1 and lines[0].startswith("hdrconv: error: "), r.stderr
+    assert words in lines[0], lines[0]
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not out.exists()
+    assert not out.parent.is_dir() or not [p for p in out.parent.iterdir() if ".hdrconv" in p.name]
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("src") / "clip.mkv", seconds=0.5)
+
+
+def test_missing_file(tmp_path):
+    out = tmp_path / "out.mkv"
+    assert_clean_failure(run("itm", str(tmp_path / "nope.mp4"), str(out)), 66, "no such file", out)
+
+
+def test_zero_bytes(tmp_path):
+    src = tmp_path / "empty.mp4"
+    src.write_bytes(b"")
+    out = tmp_path / "out.mkv"
+    assert_clean_failure(run("itm", str(src), str(out)), 65, "empty", out)
+
+
+def test_text_file_renamed_mp4(tmp_path):
+    src = tmp_path / "notes.mp4"
+    src.write_text("these are my notes, not a video\n" * 50)
+    out = tmp_path / "out.mkv"
+    assert_clean_failure(run("itm", str(src), str(out)), 65, "not a video file", out)
+
+
+def test_audio_only(tmp_path):
+    src = tmp_path / "song.m4a"
+    ffmpeg("-f", "lavfi", "-i", "sine=d=0.5", "-c:a", "aac", str(src))
+    out = tmp_path / "out.mkv"
+    assert_clean_failure(run("itm", str(src), str(out)), 65, "no video stream", out)
+
+
+def test_truncated_mp4(tmp_path):
+    whole = make_clip(tmp_path / "whole.mp4", seconds=1)  # no faststart: the index is at the end
+    src = tmp_path / "cut.mp4"
+    src.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    out = tmp_path / "out.mkv"
+    assert_clean_failure(run("itm", str(src), str(out)), 65, "cut.mp4", out)
+
+
+def test_truncated_mkv_is_detected(tmp_path):
+    whole = make_clip(tmp_path / "whole.mkv", seconds=2, audio=False)
+    src = tmp_path / "cut.mkv"
+    src.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    out = tmp_path / "out.mkv"
+    r = run("itm", str(src), str(out), "--preset", "ultrafast")
+    assert_clean_failure(r, 65, "header promises", out)
+    assert "truncated" in r.stderr
+    # asked for, the partial conversion goes through with a warning
+    r = run("itm", str(src), str(out), "--preset", "ultrafast", "--allow-truncated")
+    assert r.returncode == 0, r.stderr
+    assert "warning" in r.stderr and "truncated" in r.stderr
+    assert out.exists()
+
+
+def test_odd_size_is_converted(tmp_path):
+    src = make_clip(tmp_path / "odd.mkv", size="101x57", audio=False, vcodec="ffv1", pattern="testsrc",
+                    seconds=0.25)
+    out = tmp_path / "out.mkv"
+    r = run("itm", str(src), str(out), "--preset", "ultrafast")
+    assert r.returncode == 0, r.stderr
+    assert "odd size 101x57" in r.stderr and "Traceback" not in r.stderr
+    assert out.exists()
+
+
+def test_hdr_input_is_refused(tmp_path):
+    src = tmp_path / "hdr.mkv"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x64:d=0.25",
+           "-vf", "setparams=color_primaries=bt2020:color_trc=smpte2084:colorspace=bt2020nc",
+           "-c:v", "libx264", "-preset", "ultrafast", str(src))
+    out = tmp_path / "out.mkv"
+    assert_clean_failure(run("itm", str(src), str(out)), 65, "already HDR", out)
+
+
+def test_existing_output_needs_force(tmp_path, clip):
+    out = tmp_path / "out.mkv"
+    out.write_bytes(b"precious")
+    r = run("itm", str(clip), str(out))
+    assert r.returncode == 73 and "--force" in r.stderr and "Traceback" not in r.stderr
+    assert out.read_bytes() == b"precious"
+    r = run("itm", str(clip), str(out), "--force", "--preset", "ultrafast")
+    assert r.returncode == 0, r.stderr
+    assert out.stat().st_size > 1000
+
+
+def test_unwritable_output_directory(tmp_path, clip):
+    if os.geteuid() == 0:  # root writes through permission bits; /proc refuses everyone
+        out = Path("/proc/hdrconv-test-out.mkv")
+    else:
+        d = tmp_path / "ro"
+        d.mkdir()
+        d.chmod(0o555)
+        out = d / "out.mkv"
+    r = run("itm", str(clip), str(out))
+    assert r.returncode == 73, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "cannot create files" in r.stderr
+    assert not out.exists()
+
+
+def test_missing_output_directory(tmp_path, clip):
+    out = tmp_path / "no" / "such" / "out.mkv"
+    assert_clean_failure(run("itm", str(clip), str(out)), 73, "does not exist", out)
+
+
+@pytest.mark.parametrize("name", ["my clip.mkv", "it's \"quoted\".mkv", "-dash.mkv", "ünïcødé 視頻.mkv"])
+def test_awkward_file_names(tmp_path, clip, name):
+    src = tmp_path / name
+    src.write_bytes(clip.read_bytes())
+    out = tmp_path / ("out " + name)
+    r = run("itm", "--preset", "ultrafast", "--", name, out.name, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert out.exists()
+
+
+def test_bad_extension_and_bad_options(tmp_path, clip):
+    out = tmp_path / "out.avi"
+    assert_clean_failure(run("itm", str(clip), str(out)), 64, ".mkv or .mp4", out)
+    out = tmp_path / "out.mkv"
+    assert_clean_failure(run("itm", str(clip), str(out), "--model", "nope"), 64, "unknown model", out)
+    assert_clean_failure(run("itm", str(clip), str(out), "--crf", "soft"), 64, "crf", out)
+    assert_clean_failure(run("itm", str(clip), str(out), "--crf", "99"), 64, "crf", out)
+
+
+def test_directory_as_input(tmp_path):
+    out = tmp_path / "out.mkv"
+    assert_clean_failure(run("itm", str(tmp_path), str(out)), 66, "directory", out)
+
+
+def test_json_error_event(tmp_path):
+    out = tmp_path / "out.mkv"
+    r = run("itm", str(tmp_path / "nope.mp4"), str(out), "--json")
+    assert r.returncode == 66
+    event = json.loads(r.stdout.strip().splitlines()[-1])
+    assert event["event"] == "error" and event["code"] == 66
+
+
+def test_ctrl_c_mid_run(tmp_path):
+    src = make_clip(tmp_path / "long.mkv", size="640x360", seconds=20, audio=False)
+    out = tmp_path / "out.mkv"
+    p = subprocess.Popen([*HDRCONV, "itm", str(src), str(out), "--preset", "slow"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    deadline = time.monotonic() + 60
+    while not [q for q in tmp_path.iterdir() if ".hdrconv" in q.name]:  # wait until it is encoding
+        assert time.monotonic() < deadline and p.poll() is None, p.communicate()
+        time.sleep(0.1)
+    time.sleep(1)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "hdrconv: error: interrupted"
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert not [q for q in tmp_path.iterdir() if ".hdrconv" in q.name]
+
+
+def test_probe_reports_colour_decision_and_verdict(tmp_path, clip):
+    r = run("probe", str(clip), "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["verdict"] == "SDR" and info["width"] == 160 and info["frames_expected"] == 12
+    assert info["colour"]["matrix_used"] == "bt601"  # untagged and under 720 lines
+    assert [s["type"] for s in info["streams"]] == ["video", "audio"]
+
+
+def test_models_lists_the_analytic_operators():
+    r = run("models", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = {m["name"]: m for m in json.loads(r.stdout)}
+    assert {"bt2408", "bt2446a", "bt2446c"} <= set(rows)
+    assert rows["bt2408"]["kind"] == "analytic" and rows["bt2408"]["params"] == 0
