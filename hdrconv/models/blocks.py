@@ -31,11 +31,13 @@ def contrast_channels(x: torch.Tensor) -> torch.Tensor:
     This is the global contrast information :math:`z_c = H_{GC}(x_c)` of [IMDN] §3.2, Eq. (5) of the
     IRNet paper. The IRNet paper typesets the square root over both terms; [IMDN], which defines the
     layer, and both papers' reference code take the root of the variance only, which is what is
-    implemented here (population variance, i.e. divided by H x W).
+    implemented here (population variance, i.e. divided by H x W). A variance floor of ``1e-12``
+    (a standard deviation of ``1e-6``) keeps the gradient finite on constant channels, which a patch
+    of clipped sky produces.
     """
     mean = x.mean(dim=(2, 3), keepdim=True)
     variance = (x - mean).pow(2).mean(dim=(2, 3), keepdim=True)
-    return variance.sqrt() + mean
+    return variance.clamp(min=1e-12).sqrt() + mean
 
 
 class ContrastAwareChannelAttention(nn.Module):

@@ -61,6 +61,10 @@ LUMA_BT709 = (0.2126, 0.7152, 0.0722)
 BT1886_GAMMA = 2.4
 """Exponent of the ITU-R BT.1886 EOTF (zero black level)."""
 
+BLACK_FLOOR = 1e-6
+"""Lower bound of the input signal and, in cd/m2, of the training output: it keeps gradients finite at
+black and is invisible (1e-6 cd/m2 is PQ code value 0.00012, an eighth of a 10-bit step)."""
+
 
 def luma_BT709(rgb: torch.Tensor) -> torch.Tensor:
     """BT.709 luma ``Y'`` of ``(N, 3, H, W)`` R'G'B' as ``(N, 1, H, W)``."""
@@ -189,7 +193,8 @@ class FastITMNet(nn.Module):
     def render(self, x: torch.Tensor, params: dict[str, torch.Tensor], low: torch.Tensor,
                gain: torch.Tensor) -> torch.Tensor:
         """Apply the mapping to the full-resolution ``x``: linear BT.2020 RGB in cd/m2."""
-        x = x.clamp(0, 1)
+        # the floor keeps d(x ** gamma)/d gamma = x ** gamma ln x finite at black
+        x = x.clamp(BLACK_FLOOR, 1)
         y = luma_BT709(x)
         curve = torch.exp(piecewise_linear(params["curve"], self.lut_size))
         s = guided_upsample(low[:, 3:], gain, y, self.radius, self.eps).clamp_(min=0)
@@ -200,7 +205,9 @@ class FastITMNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """BT.709 R'G'B' in [0, 1] -> PQ-coded BT.2020 R'G'B' in [0, 1] (training and evaluation)."""
-        return eotf_inverse_ST2084(self.render(x, *self.analyse(x)).clamp(0, PQ_PEAK_NITS))
+        hdr = self.render(x, *self.analyse(x))
+        # floored like the input: the PQ curve's slope is infinite at 0 cd/m2
+        return eotf_inverse_ST2084(hdr.clamp(BLACK_FLOOR, PQ_PEAK_NITS))
 
 
 def smooth_parameters(params: dict[str, torch.Tensor], state: dict | None, beta: float = 0.8,

@@ -151,3 +151,13 @@ def test_model_processes_a_clip_and_threads_its_state(tmp_path):
     # the state carried the smoothed parameters: a fresh start on the same frame differs
     fresh, _ = model.process(frames[:1], None)
     assert not torch.allclose(fresh * 2, out2)
+
+
+def test_gradients_stay_finite_on_black_and_clipped_patches():
+    net = FastITMNet()
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    x = torch.zeros(2, 3, 32, 32)
+    x[1] = 1
+    net(x).mean().backward()
+    assert all(torch.isfinite(p.grad).all() for p in net.parameters())

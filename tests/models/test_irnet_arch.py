@@ -90,3 +90,9 @@ def test_output_shapes(scale):
 def test_scale_must_be_a_power_of_two():
     with pytest.raises(ValueError):
         IRNet(scale=3)
+
+
+def test_gradients_stay_finite_on_a_constant_patch():
+    net = IRNet(n=1, C=16)
+    net(torch.zeros(1, 3, 8, 8)).mean().backward()
+    assert all(torch.isfinite(p.grad).all() for p in net.parameters())
