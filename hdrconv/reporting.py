@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class Reporter:
     def __init__(self, quiet: bool = False, verbose: bool = False):
         self.quiet, self.verbose = quiet, verbose
-        self.err = Console(stderr=True, highlight=False)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def __call__(self, event: dict) -> None:
         getattr(self, "on_" + event["event"], lambda e: None)(event)
