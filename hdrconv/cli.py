@@ -13,6 +13,7 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from hdrconv import __version__
 from hdrconv.errors import EX_INTERRUPTED, EX_SOFTWARE, EX_USAGE, HdrconvError
+from hdrconv.train.config import TrainConfig
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn ordinary video into real HDR10.")
@@ -93,6 +94,88 @@ def models(json_out: bool = typer.Option(False, "--json", help="Print JSON inste
     else:
         print_models(rows)
 
+
+@app.command()
+def demo(folder: str = typer.Argument("hdrconv-demo", help="Folder for the sample clip and its HDR10 version."),
+         model: str = typer.Option("bt2408", "--model", "-m", help="Conversion model."),
+         force: bool = typer.Option(False, "--force", "-f", help="Overwrite earlier demo files."),
+         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary.")):
+    """Make a 3-second SDR sample clip (FFmpeg test pattern, tone, subtitles) and convert it to HDR10.
+
+    Example: hdrconv demo && hdrconv probe hdrconv-demo/sample-hdr10.mkv
+    """
+    from pathlib import Path
+
+    from hdrconv.io.sample import make_sample
+    from hdrconv.pipeline.run import run_itm
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    src = Path(folder) / "sample-sdr.mp4"
+    make_sample(src)
+    run_itm(str(src), str(Path(folder) / "sample-hdr10.mkv"), model=model, crf=18.0, preset="medium",
+            peak=1000.0, device="auto", force=force, allow_truncated=False, quiet=quiet, verbose=False,
+            json_lines=False)
+
+
+@app.command(name="eval")
+def eval_(model: List[str] = typer.Option(..., "--model", "-m", help="Model to evaluate (repeat for several)."),
+          data: str = typer.Option(..., "--data", help="Folder of scene-linear HDR images (EXR, .hdr)."),
+          mode: str = typer.Option("images", help="images, or clips (adds flicker and warping error)."),
+          weights: List[str] = typer.Option([], "--weights", help="NAME=FILE: weights for a learned model."),
+          exposures: int = typer.Option(2, help="Alternating exposures (2 or 3) for alt-exp models."),
+          json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
+    """Compare models on SDR/HDR10 pairs synthesised from HDR images (the validation split of
+    ../shared/hdr, or every image of another folder): mean ± std of PSNR-PQ, SSIM, ΔE_ITP, PSNR-μ.
+
+    Example: hdrconv eval --model bt2408 --model bt2446a --data ../shared/hdr
+    """
+    from hdrconv.errors import UsageError
+    from hdrconv.eval.runner import evaluate, print_table
+    from hdrconv.models import registry
+
+    _state["json"] = json_out
+    files = dict(w.partition("=")[::2] for w in weights)
+    if any(not f for f in files.values()):
+        raise UsageError("--weights wants NAME=FILE")
+    models = [registry.create(m, weights=files[m]) if m in files else registry.create(m) for m in model]
+    rows = evaluate(models, data, mode, exposures)
+    if json_out:
+        typer.echo(json.dumps([r.as_dict() for r in rows]))
+    else:
+        print_table(rows, title=f"{data} ({mode})")
+
+
+@app.command()
+def train(model: str = typer.Argument(..., help="Learned model to train (see hdrconv models)."),
+          data: str = typer.Option(..., "--data", help="Folder of scene-linear HDR images (EXR, .hdr)."),
+          out: str = typer.Option(..., "--out", help="Weights file to write; OUT.card.json and OUT.ckpt go beside."),
+          steps: Optional[int] = typer.Option(None, help="Budget in optimiser steps."),
+          minutes: Optional[float] = typer.Option(None, help="Budget in minutes of training."),
+          batch_size: int = typer.Option(TrainConfig.batch_size, help="Patches per step."),
+          patch: int = typer.Option(TrainConfig.patch, help="Patch size in pixels."),
+          lr: float = typer.Option(TrainConfig.lr, help="Peak learning rate (AdamW, cosine decay)."),
+          weight_decay: float = typer.Option(TrainConfig.weight_decay, help="AdamW weight decay."),
+          loss: str = typer.Option(TrainConfig.loss, help="l1 or charbonnier, on the PQ signal."),
+          seed: int = typer.Option(TrainConfig.seed, help="Seed of weights and data."),
+          log_every: int = typer.Option(TrainConfig.log_every, help="Steps between log lines."),
+          checkpoint_every: int = typer.Option(TrainConfig.checkpoint_every, help="Steps between checkpoints."),
+          arch: List[str] = typer.Option([], "--arch", help="KEY=VALUE network argument override (repeat)."),
+          resume: bool = typer.Option(False, "--resume", help="Continue from OUT.ckpt (budget is the total)."),
+          json_out: bool = typer.Option(False, "--json", help="Print the model card as JSON at the end.")):
+    """Train a learned model on SDR/HDR10 pairs synthesised from HDR images; validate against the
+    analytic models; write weights and model card.
+
+    Example: hdrconv train irnet --data ../shared/hdr --out irnet.pt --minutes 120
+    """
+    from hdrconv.train.loop import parse_arch, train as run_training
+
+    _state["json"] = json_out
+    config = TrainConfig(model=model, data=data, out=out, steps=steps, minutes=minutes, batch_size=batch_size,
+                         patch=patch, lr=lr, weight_decay=weight_decay, loss=loss, seed=seed, log_every=log_every,
+                         checkpoint_every=checkpoint_every, arch=parse_arch(arch))
+    card = run_training(config, resume=resume, log=lambda line: typer.echo(line, err=True))
+    if json_out:
+        typer.echo(json.dumps(card))
 
 def main(argv: List[str] | None = None) -> int:
     """Entry point: run the app, turning every failure into one line and a sysexits code."""

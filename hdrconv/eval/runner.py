@@ -133,6 +133,37 @@ def evaluate_model(model: Model, samples: list[Sample], label: str | None = None
                {k: float(np.mean(v)) for k, v in per.items()}, {k: float(np.std(v)) for k, v in per.items()})
 
 
+_LABELS = {"psnr_pq": "PSNR-PQ", "ssim_pq": "SSIM-PQ", "delta_e_itp": "ΔE_ITP", "psnr_mu": "PSNR-μ",
+           "flicker": "flicker", "warping_error": "warp"}
+
+
+def print_table(rows: list[Row], title: str | None = None) -> None:
+    """Rich table of ``rows``: mean over std per metric (PSNRs in dB; arrows say which way is better),
+    best mean in bold, and the seconds each model took."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    metrics = [k for k in HIGHER_IS_BETTER if rows and k in rows[0].mean]
+    samples = ", ".join(sorted({f"{r.samples} samples" for r in rows}))
+    table = Table(title=f"{title} ({samples})" if title else samples, show_lines=True, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("model", no_wrap=True)
+    for k in metrics:
+        table.add_column(f"{_LABELS[k]}{'↑' if HIGHER_IS_BETTER[k] else '↓'}", justify="right", no_wrap=True)
+    table.add_column("s", justify="right", no_wrap=True)
+    best = {k: (max if HIGHER_IS_BETTER[k] else min)(r.mean[k] for r in rows) for k in metrics}
+    digits = {"ssim_pq": 4, "flicker": 4, "warping_error": 5}
+    for r in rows:
+        cells = []
+        for k in metrics:
+            d = digits.get(k, 2)
+            mean = f"{r.mean[k]:.{d}f}"
+            mean = f"[bold]{mean}[/bold]" if len(rows) > 1 and r.mean[k] == best[k] else mean
+            cells.append(f"{mean}\n[dim]±{r.std[k]:.{d}f}[/dim]")
+        table.add_row(r.model, *cells, f"{r.seconds:.1f}")
+    Console().print(table)
+
+
 def evaluate(models: list[Model], folder: str | Path, mode: str = "images", exposures: int = 2) -> list[Row]:
     """Evaluate ``models`` side by side on the samples of ``folder``; every model of one task sees the
     same samples."""

@@ -26,7 +26,7 @@ import os
 import platform
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -40,45 +40,12 @@ from hdrconv.io.hdr_image import list_hdr_images
 from hdrconv.models import registry
 from hdrconv.models.base import LearnedModel
 from hdrconv.train import grading, synthesis
+from hdrconv.train.config import TrainConfig
 from hdrconv.train.data import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, itm_batch, load_scenes,
                                 manifest_hash, split)
 from hdrconv.train.losses import LOSSES
 
-BASELINES = ("bt2408", "bt2446a", "bt2446c")
-"""Analytic models whose validation metrics go into every model card."""
-
 FINAL_LR_FRACTION = 0.01
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (recorded in the model card)."""
-
-    model: str
-    data: str
-    out: str
-    steps: int | None = None
-    minutes: float | None = None
-    batch_size: int = 16
-    patch: int = 96
-    lr: float = 5e-4
-    weight_decay: float = 1e-4
-    loss: str = "l1"
-    seed: int = 0
-    log_every: int = 50
-    checkpoint_every: int = 500
-    arch: dict = field(default_factory=dict)
-    baselines: tuple[str, ...] = BASELINES
-
-    def check(self) -> None:
-        if self.steps is None and self.minutes is None:
-            raise UsageError("give a training budget: --steps and/or --minutes")
-        if (self.steps is not None and self.steps < 1) or (self.minutes is not None and self.minutes <= 0):
-            raise UsageError("the training budget must be positive")
-        if self.loss not in LOSSES:
-            raise UsageError(f"unknown loss {self.loss!r} (available: {', '.join(LOSSES)})")
-        if self.batch_size < 1 or self.patch < 16:
-            raise UsageError("batch size must be >= 1 and the patch >= 16 pixels")
 
 
 def cosine_lr(base: float, progress: float) -> float:

@@ -1,0 +1,46 @@
+"""The settings of a training run (``hdrconv train`` options), kept free of heavy imports so that the
+command line can show the defaults without loading torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hdrconv.errors import UsageError
+
+BASELINES = ("bt2408", "bt2446a", "bt2446c")
+"""Analytic models whose validation metrics go into every model card."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (recorded in the model card)."""
+
+    model: str
+    data: str
+    out: str
+    steps: int | None = None
+    minutes: float | None = None
+    batch_size: int = 16
+    patch: int = 96
+    lr: float = 5e-4
+    weight_decay: float = 1e-4
+    loss: str = "l1"
+    seed: int = 0
+    log_every: int = 50
+    checkpoint_every: int = 500
+    arch: dict = field(default_factory=dict)
+    baselines: tuple[str, ...] = BASELINES
+
+    def check(self) -> None:
+        from hdrconv.train.losses import LOSSES
+
+        if self.steps is None and self.minutes is None:
+            raise UsageError("give a training budget: --steps and/or --minutes")
+        if (self.steps is not None and self.steps < 1) or (self.minutes is not None and self.minutes <= 0):
+            raise UsageError("the training budget must be positive")
+        if self.loss not in LOSSES:
+            raise UsageError(f"unknown loss {self.loss!r} (available: {', '.join(LOSSES)})")
+        if self.batch_size < 1 or self.patch < 16:
+            raise UsageError("batch size must be >= 1 and the patch >= 16 pixels")
+        if self.log_every < 1 or self.checkpoint_every < 1:
+            raise UsageError("--log-every and --checkpoint-every must be >= 1")
