@@ -1,0 +1,34 @@
+import json
+
+import torch
+
+from hdrconv.cli import main
+from tests.hdr_data import write_hdr_folder
+
+
+def test_train_command_writes_weights_card_and_resumes(tmp_path, capsys):
+    data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+    out = tmp_path / "tiny.pt"
+    args = ["train", "test-tiny-itm", "--data", str(data), "--out", str(out), "--batch-size", "2",
+            "--patch", "32", "--log-every", "5", "--arch", "C=3"]
+    assert main(args + ["--steps", "5"]) == 0
+    assert "step 5: loss" in capsys.readouterr().err
+    assert main(args + ["--steps", "10", "--resume", "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["training"]["steps_done"] == 10 and card["arch"] == {"C": 3}
+    assert set(card["validation"]["baselines"]) == {"bt2408", "bt2446a", "bt2446c"}
+    assert json.loads(out.with_suffix(".card.json").read_text()) == card
+    assert set(torch.load(out, weights_only=True)) == {"body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias"}
+
+
+def test_train_command_errors_map_to_exit_codes(tmp_path, capsys):
+    data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+    base = ["train", "test-tiny-itm", "--data", str(data), "--out", str(tmp_path / "x.pt")]
+    assert main(base) == 64  # no budget
+    assert main(base + ["--steps", "1", "--arch", "C"]) == 64
+    assert main(base + ["--steps", "1", "--resume"]) == 66
+    assert main(["train", "bt2408", "--data", str(data), "--out", str(tmp_path / "y.pt"), "--steps", "1"]) == 64
+    assert main(["train", "test-tiny-itm", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "z.pt"),
+                 "--steps", "1"]) == 66
+    assert main(base[:-1] + [str(tmp_path / "no" / "dir.pt"), "--steps", "1"]) == 73
+    assert "hdrconv: error:" in capsys.readouterr().err
