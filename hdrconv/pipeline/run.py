@@ -3,29 +3,14 @@ encoder settings, report progress."""
 
 from __future__ import annotations
 
-import torch
-
 from hdrconv.color.conventions import MasteringDisplay
 from hdrconv.errors import UsageError
 from hdrconv.io.encode import EncodeSettings
 from hdrconv.models import registry
+from hdrconv.models.base import LearnedModel
 from hdrconv.pipeline.convert import ConvertResult, convert
+from hdrconv.pipeline.tiling import resolve_device
 from hdrconv.reporting import make_reporter
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` picks CUDA when available, else the CPU; ``cuda`` without a GPU is a usage error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        d = torch.device(device)
-    except RuntimeError:
-        raise UsageError(f"--device {device!r}: expected auto, cpu or cuda[:N]") from None
-    if d.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA GPU is available (use --device cpu)")
-    if d.type not in ("cpu", "cuda"):
-        raise UsageError(f"--device {device!r}: expected auto, cpu or cuda[:N]")
-    return d
 
 
 def run_itm(input: str, output: str, *, model: str, crf: float, preset: str, peak: float, device: str,
@@ -37,6 +22,8 @@ def run_itm(input: str, output: str, *, model: str, crf: float, preset: str, pea
     m = registry.create(model)
     if m.task != "itm":
         raise UsageError(f"model {model!r} is an {m.task} model, not for `hdrconv itm`")
+    if isinstance(m, LearnedModel):
+        m.require_trained()  # before any work: a network with random weights is never used
     m.to(resolve_device(device))
     settings = EncodeSettings(crf=crf, preset=preset, mastering=MasteringDisplay(max_nits=peak))
     reporter = make_reporter(json_lines, quiet, verbose)
