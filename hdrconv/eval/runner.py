@@ -120,7 +120,7 @@ class Row:
                 "metrics": {k: {"mean": self.mean[k], "std": self.std[k]} for k in self.mean}}
 
 
-def evaluate_model(model: Model, samples: list[Sample], label: str | None = None) -> Row:
+def evaluate_model(model: Model, samples: list[Sample]) -> Row:
     """Evaluate one model on ``samples``."""
     start = time.perf_counter()
     per: dict[str, list[float]] = {}
@@ -129,7 +129,7 @@ def evaluate_model(model: Model, samples: list[Sample], label: str | None = None
         for k, v in sample_metrics(run_model(model, s.sdr), s).items():
             per.setdefault(k, []).append(v)
     seconds = time.perf_counter() - start
-    return Row(label or model.name, model.kind, len(samples), seconds,
+    return Row(model.name, model.kind, len(samples), seconds,
                {k: float(np.mean(v)) for k, v in per.items()}, {k: float(np.std(v)) for k, v in per.items()})
 
 

@@ -98,24 +98,24 @@ def synthesis_settings() -> dict:
     }
 
 
-def _model_class(name_or_class: str | type) -> type[LearnedModel]:
-    cls = registry.get(name_or_class) if isinstance(name_or_class, str) else name_or_class
-    if not (isinstance(cls, type) and issubclass(cls, LearnedModel)):
-        raise UsageError(f"model {getattr(cls, 'name', cls)!r} is analytic: nothing to train")
+def _model_class(name: str) -> type[LearnedModel]:
+    cls = registry.get(name)
+    if not issubclass(cls, LearnedModel):
+        raise UsageError(f"model {name!r} is analytic: nothing to train")
     if cls.task != "itm" or cls.window != 1 or cls.scale != 1:
         raise UsageError(f"model {cls.name!r}: hdrconv train trains per-frame ITM networks (task itm, "
                          f"window 1, scale 1)")
     return cls
 
 
-def evaluate_network(cls: type[LearnedModel], arch: dict, net: torch.nn.Module, samples, label: str) -> Row:
+def evaluate_network(cls: type[LearnedModel], arch: dict, net: torch.nn.Module, samples) -> Row:
     """Validation of ``net`` as users would run it: weights saved and loaded back through the model
     class (``weights_only``), then its ``process`` on ``samples``."""
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / f"{cls.name}.pt"
         torch.save(net.state_dict(), path)
         model = cls(weights=str(path), **arch)
-        return evaluate_model(model, samples, label)
+        return evaluate_model(model, samples)
 
 
 def _metrics(row: Row) -> dict:
@@ -131,15 +131,11 @@ def _save_checkpoint(path: Path, net, opt, step: int, elapsed: float, rng: np.ra
     os.replace(tmp, path)
 
 
-def train(config: TrainConfig, model_class: type[LearnedModel] | None = None, resume: bool = False,
-          log: Callable[[str], None] = print) -> dict:
-    """Train, write ``config.out`` and its model card, return the card.
-
-    ``model_class`` overrides the registry lookup of ``config.model`` (for models defined outside the
-    registry, e.g. in tests).
-    """
+def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] = print) -> dict:
+    """Train, write ``config.out`` and its model card, return the card. With ``resume``, continue
+    from ``OUT.ckpt`` until the budget of ``config`` is spent."""
     config.check()
-    cls = _model_class(model_class or config.model)
+    cls = _model_class(config.model)
     out = Path(config.out)
     if not out.parent.is_dir():
         raise OutputError(f"output folder does not exist: {out.parent}")
@@ -177,7 +173,7 @@ def train(config: TrainConfig, model_class: type[LearnedModel] | None = None, re
         initial = json.loads(ck["initial_metrics"])
         log(f"resumed from {ckpt_path} at step {step} ({elapsed:.0f} s)")
     else:
-        initial = _metrics(evaluate_network(cls, arch, net, val_samples, cls.name))
+        initial = _metrics(evaluate_network(cls, arch, net, val_samples))
         log(f"step 0: validation PSNR-PQ {initial['psnr_pq']['mean']:.2f} dB")
 
     def progress() -> float:
@@ -213,7 +209,7 @@ def train(config: TrainConfig, model_class: type[LearnedModel] | None = None, re
     _save_checkpoint(ckpt_path, net, opt, step, elapsed, rng, initial)
     net.eval()
 
-    final = _metrics(evaluate_network(cls, arch, net, val_samples, cls.name))
+    final = _metrics(evaluate_network(cls, arch, net, val_samples))
     log(f"step {step}: validation PSNR-PQ {final['psnr_pq']['mean']:.2f} dB "
         f"(step 0: {initial['psnr_pq']['mean']:.2f} dB)")
     baselines = {}
