@@ -105,7 +105,8 @@ def _crop_to_scale(sample: Sample, scale: int) -> Sample:
 
 @dataclass
 class Row:
-    """One model's result: mean and standard deviation over samples of every metric."""
+    """One model's result: mean and standard deviation over samples of every metric, and the means per
+    SDR tone mapper (image samples are named ``IMAGE/TONE_MAPPER``)."""
 
     model: str
     kind: str
@@ -113,24 +114,33 @@ class Row:
     seconds: float
     mean: dict[str, float] = field(default_factory=dict)
     std: dict[str, float] = field(default_factory=dict)
+    by_tone_mapper: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"model": self.model, "kind": self.kind, "samples": self.samples,
-                "seconds": round(self.seconds, 3),
-                "metrics": {k: {"mean": self.mean[k], "std": self.std[k]} for k in self.mean}}
+        d = {"model": self.model, "kind": self.kind, "samples": self.samples, "seconds": round(self.seconds, 3),
+             "metrics": {k: {"mean": self.mean[k], "std": self.std[k]} for k in self.mean}}
+        if self.by_tone_mapper:
+            d["by_tone_mapper"] = self.by_tone_mapper
+        return d
 
 
 def evaluate_model(model: Model, samples: list[Sample]) -> Row:
     """Evaluate one model on ``samples``."""
     start = time.perf_counter()
     per: dict[str, list[float]] = {}
+    groups: dict[str, dict[str, list[float]]] = {}
     for s in samples:
         s = _crop_to_scale(s, model.scale)
-        for k, v in sample_metrics(run_model(model, s.sdr), s).items():
+        values = sample_metrics(run_model(model, s.sdr), s)
+        _, sep, tone_mapper = s.name.rpartition("/")
+        for k, v in values.items():
             per.setdefault(k, []).append(v)
+            if sep:
+                groups.setdefault(tone_mapper, {}).setdefault(k, []).append(v)
     seconds = time.perf_counter() - start
     return Row(model.name, model.kind, len(samples), seconds,
-               {k: float(np.mean(v)) for k, v in per.items()}, {k: float(np.std(v)) for k, v in per.items()})
+               {k: float(np.mean(v)) for k, v in per.items()}, {k: float(np.std(v)) for k, v in per.items()},
+               {g: {k: float(np.mean(v)) for k, v in m.items()} for g, m in groups.items()})
 
 
 _LABELS = {"psnr_pq": "PSNR-PQ", "ssim_pq": "SSIM-PQ", "delta_e_itp": "ΔE_ITP", "psnr_mu": "PSNR-μ",

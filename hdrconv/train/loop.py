@@ -209,12 +209,14 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
     _save_checkpoint(ckpt_path, net, opt, step, elapsed, rng, initial)
     net.eval()
 
-    final = _metrics(evaluate_network(cls, arch, net, val_samples))
+    final_row = evaluate_network(cls, arch, net, val_samples)
+    final = _metrics(final_row)
     log(f"step {step}: validation PSNR-PQ {final['psnr_pq']['mean']:.2f} dB "
         f"(step 0: {initial['psnr_pq']['mean']:.2f} dB)")
-    baselines = {}
+    baselines, by_tone_mapper = {}, {cls.name: final_row.by_tone_mapper}
     for name in config.baselines:
-        baselines[name] = _metrics(evaluate_model(registry.create(name), val_samples))
+        row = evaluate_model(registry.create(name), val_samples)
+        baselines[name], by_tone_mapper[name] = _metrics(row), row.by_tone_mapper
     torch.save(net.state_dict(), out)
     card = {
         "name": cls.name,
@@ -232,7 +234,8 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
                  "validation_images": [p.name for p in val_paths], "manifest_sha256": manifest_hash(paths)},
         "synthesis": synthesis_settings(),
         "machine": machine(),
-        "validation": {"samples": len(val_samples), "step_0": initial, "final": final, "baselines": baselines},
+        "validation": {"samples": len(val_samples), "step_0": initial, "final": final, "baselines": baselines,
+                       "by_tone_mapper": by_tone_mapper},
     }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     log(f"wrote {out} and {card_path}")

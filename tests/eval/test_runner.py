@@ -60,6 +60,9 @@ def test_models_side_by_side_on_images(tmp_path):
     assert rows[0].mean["delta_e_itp"] < rows[1].mean["delta_e_itp"]
     d = rows[0].as_dict()
     assert d["metrics"]["psnr_pq"]["std"] >= 0 and d["kind"] == "analytic"
+    groups = d["by_tone_mapper"]
+    assert set(groups) == {"clip", "reinhard", "hable", "bt2446a", "bt2446c"}
+    assert sum(g["psnr_pq"] for g in groups.values()) / 5 == pytest.approx(rows[0].mean["psnr_pq"])
 
 
 def test_clips_add_temporal_metrics_and_catch_flicker(tmp_path):

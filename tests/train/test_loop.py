@@ -55,6 +55,8 @@ def test_train_improves_on_step_0_resumes_exactly_and_writes_a_loadable_model(tm
     assert val["samples"] == 5 and set(val["baselines"]) == {"test-sdr-at-203"}
     assert val["final"]["psnr_pq"]["mean"] > val["step_0"]["psnr_pq"]["mean"] + 3
     assert set(val["final"]) == {"psnr_pq", "ssim_pq", "delta_e_itp", "psnr_mu"}
+    assert set(val["by_tone_mapper"]) == {"test-tiny-itm", "test-sdr-at-203"}
+    assert set(val["by_tone_mapper"]["test-tiny-itm"]) == {"clip", "reinhard", "hable", "bt2446a", "bt2446c"}
 
     # the trained weights run through the model class like shipped weights
     model = create("test-tiny-itm", weights=str(tmp_path / "a.pt"))
