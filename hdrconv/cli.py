@@ -161,6 +161,7 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
           checkpoint_every: int = typer.Option(TrainConfig.checkpoint_every, help="Steps between checkpoints."),
           arch: List[str] = typer.Option([], "--arch", help="KEY=VALUE network argument override (repeat)."),
           resume: bool = typer.Option(False, "--resume", help="Continue from OUT.ckpt (budget is the total)."),
+          force: bool = typer.Option(False, "--force", help="Replace an existing OUT."),
           json_out: bool = typer.Option(False, "--json", help="Print the model card as JSON at the end.")):
     """Train a learned model on SDR/HDR10 pairs synthesised from HDR images; validate against the
     analytic models; write weights and model card.
@@ -173,7 +174,7 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
     config = TrainConfig(model=model, data=data, out=out, steps=steps, minutes=minutes, batch_size=batch_size,
                          patch=patch, lr=lr, weight_decay=weight_decay, loss=loss, seed=seed, log_every=log_every,
                          checkpoint_every=checkpoint_every, arch=parse_arch(arch))
-    card = run_training(config, resume=resume, log=lambda line: typer.echo(line, err=True))
+    card = run_training(config, resume=resume, force=force, log=lambda line: typer.echo(line, err=True))
     if json_out:
         typer.echo(json.dumps(card))
 

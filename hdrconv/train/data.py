@@ -30,7 +30,7 @@ from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.errors import InputDataError
 from hdrconv.io.hdr_image import read_hdr_image
 from hdrconv.train.grading import expose, exposure_gain, grade_HDR10, random_exposure_stops, scene_key
-from hdrconv.train.synthesis import SDRRecipe, evaluation_recipes, random_recipe, synthesize_SDR
+from hdrconv.train.synthesis import evaluation_recipes, random_recipe, synthesize_SDR
 from hdrconv.train.video import alternating_exposure, auto_exposure, render_clip
 
 VALIDATION_FILES = (
@@ -126,8 +126,7 @@ def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     return torch.rot90(x, int(rng.integers(4)), dims=(-2, -1))
 
 
-def itm_sample(scene: Scene, rng: np.random.Generator, patch: int,
-               recipe: SDRRecipe | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def itm_sample(scene: Scene, rng: np.random.Generator, patch: int) -> tuple[torch.Tensor, torch.Tensor]:
     """One training pair from a random ``patch`` x ``patch`` crop of ``scene``: (SDR BT.709 R'G'B',
     HDR10 PQ BT.2020 R'G'B'), both ``(3, patch, patch)`` in [0, 1]."""
     _, H, W = scene.image.shape
@@ -138,7 +137,7 @@ def itm_sample(scene: Scene, rng: np.random.Generator, patch: int,
     stops = random_exposure_stops(rng)
     relative = expose(crop, scene.key, stops)
     nits = grade_HDR10(relative, scene.source_peak(stops))
-    sdr = synthesize_SDR(relative, nits, recipe or random_recipe(rng))
+    sdr = synthesize_SDR(relative, nits, random_recipe(rng))
     return sdr, eotf_inverse_ST2084(nits)
 
 

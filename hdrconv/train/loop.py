@@ -131,9 +131,11 @@ def _save_checkpoint(path: Path, net, opt, step: int, elapsed: float, rng: np.ra
     os.replace(tmp, path)
 
 
-def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] = print) -> dict:
+def train(config: TrainConfig, resume: bool = False, force: bool = False,
+          log: Callable[[str], None] = print) -> dict:
     """Train, write ``config.out`` and its model card, return the card. With ``resume``, continue
-    from ``OUT.ckpt`` until the budget of ``config`` is spent."""
+    from ``OUT.ckpt`` until the budget of ``config`` is spent. An existing ``OUT`` is replaced only
+    when resuming or with ``force``."""
     config.check()
     cls = _model_class(config.model)
     out = Path(config.out)
@@ -141,6 +143,8 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
         raise OutputError(f"output folder does not exist: {out.parent}")
     ckpt_path = out.with_suffix(".ckpt")
     card_path = out.with_suffix(".card.json")
+    if out.exists() and not (resume or force):
+        raise OutputError(f"{out} exists (--force to replace it, --resume to continue its training)")
     if resume and not ckpt_path.exists():
         raise InputMissingError(f"nothing to resume: {ckpt_path} does not exist")
 

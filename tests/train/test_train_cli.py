@@ -27,6 +27,8 @@ def test_train_command_errors_map_to_exit_codes(tmp_path, capsys):
     assert main(base) == 64  # no budget
     assert main(base + ["--steps", "1", "--arch", "C"]) == 64
     assert main(base + ["--steps", "1", "--resume"]) == 66
+    (tmp_path / "x.pt").write_bytes(b"weights")
+    assert main(base + ["--steps", "1"]) == 73  # exists, neither --force nor --resume
     assert main(["train", "bt2408", "--data", str(data), "--out", str(tmp_path / "y.pt"), "--steps", "1"]) == 64
     assert main(["train", "test-tiny-itm", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "z.pt"),
                  "--steps", "1"]) == 66
