@@ -89,6 +89,8 @@ def synthesis_settings() -> dict:
         "sdr": {"tone_mappers": list(synthesis.TONE_MAPPERS),
                 "exposure_stops": synthesis.SDR_EXPOSURE_STOPS,
                 "reinhard_white_range": list(synthesis.REINHARD_WHITE_RANGE),
+                "camera_knee_point_range": list(synthesis.KNEE_POINT_RANGE),
+                "camera_white_range": list(synthesis.KNEE_WHITE_RANGE),
                 "saturation_range": list(synthesis.SATURATION_RANGE),
                 "h264_probability": synthesis.H264_PROBABILITY, "h264_crf_range": list(synthesis.H264_CRF_RANGE),
                 "gamut": "BT.2020 -> BT.709 constant-luminance desaturation", "encoding": "BT.1886, 8 bit"},

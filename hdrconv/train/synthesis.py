@@ -11,6 +11,9 @@ use many curves; so every sample draws its own :class:`SDRRecipe` (:func:`random
   a random white point;
 - ``hable``: the Hable "Uncharted 2" filmic curve (J. Hable, "Filmic tonemapping operators", 2010:
   A..F = 0.15, 0.50, 0.10, 0.20, 0.02, 0.30, linear white W = 11.2, exposure bias 2);
+- ``camera``: a broadcast camera, the ITU-R BT.709 OETF with a knee (above a knee point of 80-95 %
+  signal, a straight line that brings a random white clip of 200-600 % scene light to 100 %), shown on
+  a BT.1886 display: the end-to-end gamma of about 1.2 of real SDR television (ITU-R BT.2390 §6.1);
 - ``bt2446a``, ``bt2446c``: Report ITU-R BT.2446-1 Methods A and C, HDR to SDR
   (:mod:`hdrconv.color.bt2446`), applied to the HDR10 grade itself, as a broadcaster would derive SDR.
 
@@ -18,7 +21,7 @@ The camera-like curves (``clip``, ``reinhard``, ``hable``) see the relative scen
 :func:`hdrconv.train.grading.expose` (1.0 = reference white = SDR peak white, BT.2408) times a random
 SDR exposure of +-:data:`SDR_EXPOSURE_STOPS`. Saturation handling: ``reinhard`` and ``hable`` run
 either per channel (highlights bleach to white, like film and most cameras) or on luminance with the
-colour correction of Mantiuk et al. 2009 ("Color correction for tone mapping", Eq. 2: C_out =
+colour correction of Mantiuk et al. 2009 ("Color correction for tone mapping": C_out =
 (C_in / L_in) ** s * L_out) with a random saturation exponent s. The BT.2446 outputs are BT.2020 and
 go through :func:`gamut_map_BT2020_to_BT709`. Then every sample is BT.1886 encoded (gamma 2.4, 1.0 =
 SDR peak white), quantised to 8 bits and, with probability :data:`H264_PROBABILITY`, compressed with
@@ -43,7 +46,7 @@ from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886
 from hdrconv.train.grading import luminance
 
-TONE_MAPPERS = ("clip", "reinhard", "hable", "bt2446a", "bt2446c")
+TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c")
 """The tone-mapper family, drawn uniformly per sample."""
 
 SDR_EXPOSURE_STOPS = 0.5
@@ -51,6 +54,12 @@ SDR_EXPOSURE_STOPS = 0.5
 
 REINHARD_WHITE_RANGE = (2.0, 32.0)
 """Log-uniform range of the extended Reinhard white point, in relative light (1.0 = reference white)."""
+
+KNEE_POINT_RANGE = (0.80, 0.95)
+"""Uniform range of the camera knee point, BT.709 signal."""
+
+KNEE_WHITE_RANGE = (2.0, 6.0)
+"""Uniform range of the camera white clip, relative scene light (200-600 %)."""
 
 SATURATION_RANGE = (0.6, 1.0)
 """Uniform range of the Mantiuk et al. 2009 saturation exponent s of the luminance-based variants."""
@@ -74,6 +83,8 @@ class SDRRecipe:
     exposure_stops: float = 0.0
     """SDR exposure relative to the grading anchor (camera-like tone mappers only)."""
     reinhard_white: float = 8.0
+    knee_point: float = 0.85
+    knee_white: float = 4.0
     per_channel: bool = True
     """Tone map R, G, B separately (else luminance with the saturation exponent)."""
     saturation: float = 1.0
@@ -96,6 +107,8 @@ def random_recipe(rng: np.random.Generator, tone_mappers: tuple[str, ...] = TONE
         tone_mapper=str(rng.choice(tone_mappers)),
         exposure_stops=float(rng.uniform(-SDR_EXPOSURE_STOPS, SDR_EXPOSURE_STOPS)),
         reinhard_white=float(np.exp(rng.uniform(np.log(lo), np.log(hi)))),
+        knee_point=float(rng.uniform(*KNEE_POINT_RANGE)),
+        knee_white=float(rng.uniform(*KNEE_WHITE_RANGE)),
         per_channel=bool(rng.random() < 0.5),
         saturation=float(rng.uniform(*SATURATION_RANGE)),
         crf=int(rng.integers(H264_CRF_RANGE[0], H264_CRF_RANGE[1] + 1)) if rng.random() < h264_probability else None,
@@ -121,6 +134,21 @@ def hable_filmic(x: torch.Tensor) -> torch.Tensor:
         return (x * (A * x + C * B) + D * E) / (x * (A * x + B) + D * F) - E / F
 
     return f(_HABLE_EXPOSURE_BIAS * x) / f(torch.tensor(_HABLE_WHITE, dtype=x.dtype))
+
+
+def oetf_BT709(L: torch.Tensor) -> torch.Tensor:
+    """ITU-R BT.709-6 OETF (item 1.2): scene light L -> signal V, V = 1 at L = 1. Not clipped above
+    1: a camera's knee (:func:`camera_knee`) decides what becomes of brighter light."""
+    L = torch.as_tensor(L).clamp(min=0)
+    return torch.where(L < 0.018, 4.5 * L, 1.099 * L.clamp(min=0.018) ** 0.45 - 0.099)
+
+
+def camera_knee(L: torch.Tensor, knee_point: float, white: float) -> torch.Tensor:
+    """BT.709 camera signal with a knee: :func:`oetf_BT709` up to ``knee_point``, then a straight
+    line (in signal) that reaches 1.0 at scene light ``white``, clipped there."""
+    V = oetf_BT709(L)
+    slope = (1 - knee_point) / (float(oetf_BT709(torch.tensor(white))) - knee_point)
+    return torch.where(V < knee_point, V, knee_point + (V - knee_point) * slope).clamp(0, 1)
 
 
 def _tone_map_luminance_or_channels(rgb: torch.Tensor, curve, recipe: SDRRecipe) -> torch.Tensor:
@@ -157,6 +185,8 @@ def tone_map_SDR(relative: torch.Tensor, graded_nits: torch.Tensor, recipe: SDRR
         out = x
     elif t == "reinhard":
         out = _tone_map_luminance_or_channels(x, lambda L: reinhard_extended(L, recipe.reinhard_white), recipe)
+    elif t == "camera":
+        out = eotf_BT1886(camera_knee(x, recipe.knee_point, recipe.knee_white))
     else:
         out = _tone_map_luminance_or_channels(x, hable_filmic, recipe)
     return out.clamp(0, 1)

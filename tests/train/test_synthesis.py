@@ -4,9 +4,9 @@ import torch
 
 from hdrconv.color._colour import colour
 from hdrconv.train.grading import expose, grade_HDR10, luminance
-from hdrconv.train.synthesis import (TONE_MAPPERS, SDRRecipe, evaluation_recipes, gamut_map_BT2020_to_BT709,
-                                     h264_roundtrip, hable_filmic, random_recipe, reinhard_extended,
-                                     synthesize_SDR, tone_map_SDR)
+from hdrconv.train.synthesis import (TONE_MAPPERS, SDRRecipe, camera_knee, evaluation_recipes,
+                                     gamut_map_BT2020_to_BT709, h264_roundtrip, hable_filmic, oetf_BT709,
+                                     random_recipe, reinhard_extended, synthesize_SDR, tone_map_SDR)
 
 
 def _scene(h=16, w=24, seed=0):
@@ -86,3 +86,15 @@ def test_random_recipes_are_seeded_and_cover_the_family():
     assert 20 < len(compressed) < 80 and min(compressed) >= 18 and max(compressed) <= 32
     with pytest.raises(ValueError):
         SDRRecipe("drago")
+
+
+def test_camera_oetf_against_colour_science_and_knee_hand_computed():
+    L = np.array([0.0, 0.01, 0.018, 0.2, 0.5, 1.0])
+    np.testing.assert_allclose(oetf_BT709(torch.from_numpy(L)).numpy(), colour.models.oetf_BT709(L), atol=1e-12)
+    # knee at 0.85 reaching 1.0 at 400 % scene light: V(4) = 1.099 * 4 ** 0.45 - 0.099
+    v4 = 1.099 * 4**0.45 - 0.099
+    x = torch.tensor([0.3, 2.0, 4.0, 8.0], dtype=torch.float64)
+    out = camera_knee(x, 0.85, 4.0)
+    v2 = 1.099 * 2**0.45 - 0.099
+    np.testing.assert_allclose(out.numpy(), [float(colour.models.oetf_BT709(0.3)),
+                                             0.85 + (v2 - 0.85) * 0.15 / (v4 - 0.85), 1.0, 1.0], atol=1e-12)
