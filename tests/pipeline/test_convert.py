@@ -124,7 +124,7 @@ def test_json_events_from_the_cli(tmp_path):
     src = make_clip(tmp_path / "in.mkv", audio=False)
     out = tmp_path / "out.mkv"
     r = subprocess.run([sys.executable, "-m", "hdrconv.cli", "itm", str(src), str(out), "--json",
-                        "--preset", "ultrafast"], capture_output=True, text=True)
+                        "--x265-preset", "ultrafast"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     events = [json.loads(line) for line in r.stdout.splitlines()]
     assert events[0]["event"] == "start" and events[-1]["event"] == "done"
@@ -141,3 +141,17 @@ def test_pts_keep_their_time_base(tmp_path):
         assert Fraction(v.average_rate) == 30
         assert v.frames in (0, 30)
         assert sum(1 for _ in c.decode(v)) == 30
+
+
+def test_chapters_and_metadata_are_kept(tmp_path):
+    plain = make_clip(tmp_path / "plain.mkv", audio=False)
+    meta = tmp_path / "chapters.txt"
+    meta.write_text(";FFMETADATA1\ntitle=Holiday\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=500\ntitle=Beach\n"
+                    "[CHAPTER]\nTIMEBASE=1/1000\nSTART=500\nEND=1000\ntitle=Sunset\n")
+    src = tmp_path / "in.mkv"
+    ffmpeg("-i", str(plain), "-i", str(meta), "-map_metadata", "1", "-map_chapters", "1", "-c", "copy", str(src))
+    out = tmp_path / "out.mkv"
+    convert(str(src), str(out), create("bt2408"), FAST)
+    with av.open(str(out)) as c:
+        assert [ch["metadata"].get("title") for ch in c.chapters()] == ["Beach", "Sunset"]
+        assert c.metadata.get("title") == "Holiday"
