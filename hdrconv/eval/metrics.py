@@ -4,13 +4,13 @@ Every function takes *linear* BT.2020 RGB in absolute cd/m2, ``(3, H, W)`` or ``
 output domain of every model, :mod:`hdrconv.models.base`), and returns a float averaged over frames.
 
 - :func:`psnr_pq`: PSNR on PQ-coded BT.2020 R'G'B' in [0, 1], the HDRTVNet / HDRTV1K convention
-  (Chen et al. 2021, "A New Journey from SDRTV to HDRTV", §5) used by the ITM papers.
+  (Chen et al. 2021, "A New Journey from SDRTV to HDRTV") used by the ITM papers.
 - :func:`ssim_pq`: SSIM (Wang et al. 2004, Eq. 13; 11x11 Gaussian window, sigma 1.5, K1 0.01,
   K2 0.03) on the same PQ signal, mean over channels.
 - :func:`delta_E_ITP`: Recommendation ITU-R BT.2124 colour difference, colour-science's
   ``delta_E_ITP`` on ICtCp (BT.2100 PQ) of absolute light; 1 is about one just-noticeable difference.
 - :func:`psnr_mu`: PSNR after the mu-law tone curve, mu = 5000, on HDR normalised to [0, 1] by the
-  mastering peak (the alternating-exposure paper, Chen et al. 2021, §3.2 Eq. 1 and §5).
+  mastering peak (the alternating-exposure paper, Chen et al. 2021, §3.2 Eq. 1).
 - :func:`flicker`: temporal instability of the frame's 99th-percentile luminance, output minus
   reference (see its docstring).
 - :func:`warping_error`: mean |frame t+1 - frame t warped by the known motion| on the PQ signal over

@@ -20,9 +20,9 @@ four steps:
    graded source peak (the image's brightest max(R, G, B), at least the mastering peak) to the
    mastering peak, in the PQ domain. It is applied to max(R, G, B) and the pixel is scaled by the ratio
    of the linear values, which keeps hue and saturation of highlights (applied per channel, the EETF
-   would bleach saturated highlights towards white). Below the knee (about 290 cd/m2 for a
-   10 000 -> 1000 cd/m2 roll-off) the grade is untouched, so the SDR range and the reference white keep
-   their BT.2408 levels.
+   would bleach saturated highlights towards white). Below the knee (317 cd/m2 for a
+   10 000 -> 1000 cd/m2 roll-off, higher for dimmer sources) the grade is untouched, so the SDR range
+   and the reference white keep their BT.2408 levels.
 
 The HDR10 signal is the PQ coding (SMPTE ST 2084) of the result: :func:`hdrconv.color.transfer.
 eotf_inverse_ST2084` of the linear BT.2020 cd/m2 this module returns. Tensors are ``(..., 3, H, W)``.
