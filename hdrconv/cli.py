@@ -34,30 +34,99 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of 
     _state["debug"] = debug
 
 
-@app.command()
+_ITM_EPILOG = """\b
+Examples:
+  hdrconv itm holiday.mp4 holiday-hdr10.mkv
+  hdrconv itm clips/ -o hdr/ --recursive --skip-existing --preset archival
+  ffmpeg -i in.avi -f matroska - | hdrconv itm - - > out.mkv
+
+\b
+Exit codes of a batch (several inputs, or -o DIR):
+  0 every file converted or skipped; else the most serious failure:
+  70 internal error > 74 I/O error > 73 cannot create an output >
+  64 bad usage for a file > 66 input missing > 65 input not usable SDR video.
+"""
+
+
+@app.command(epilog=_ITM_EPILOG)
 def itm(
-    input: str = typer.Argument(..., help="SDR video (any format FFmpeg reads)."),
-    output: str = typer.Argument(..., help="HDR10 output, .mkv or .mp4."),
-    model: str = typer.Option("bt2408", "--model", "-m", help="Conversion model (see `hdrconv models`)."),
-    crf: float = typer.Option(18.0, help="x265 constant rate factor."),
-    preset: str = typer.Option("medium", help="x265 preset (ultrafast ... veryslow)."),
-    peak: float = typer.Option(1000.0, help="Mastering display peak, cd/m2 (ST 2086)."),
+    inputs: List[str] = typer.Argument(..., metavar="IN",
+                                       help="SDR videos, folders or globs; '-' reads standard input. "
+                                            "Without -o: exactly IN OUT."),
+    output: Optional[str] = typer.Option(None, "--output", "-o",
+                                         help="Output folder (batch) or file (.mkv/.mp4); '-' writes Matroska "
+                                              "to standard output."),
+    preset: Optional[str] = typer.Option(None, "--preset", "-p",
+                                         help="Preset name or TOML file (default hdr10-1000; see `hdrconv presets`)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m",
+                                        help="Conversion model (see `hdrconv models`; default: the preset's, bt2408)."),
+    crf: Optional[float] = typer.Option(None, help="x265 constant rate factor (overrides the preset)."),
+    x265_preset: Optional[str] = typer.Option(None, "--x265-preset",
+                                              help="x265 speed preset, ultrafast ... placebo (overrides the preset)."),
+    peak: Optional[float] = typer.Option(None, help="Mastering display peak, cd/m2 (ST 2086; overrides the preset)."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Look into subfolders of folder inputs."),
+    name_template: str = typer.Option("{stem}.hdr10.mkv", help="Batch output names: {stem} {name} {ext} {model} "
+                                                                "{preset}."),
+    skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Files converted at once. Keep 1 on CPU: x265 already uses "
+                                                      "every core; more helps with small files or a GPU model."),
     device: str = typer.Option("auto", help="auto, cpu or cuda[:N]."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing output."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     allow_truncated: bool = typer.Option(False, help="Convert what a truncated input holds instead of failing."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain colour decisions."),
-    json_lines: bool = typer.Option(False, "--json", help="One JSON event per line on stdout."),
+    json_lines: bool = typer.Option(False, "--json", help="One JSON event per line on stdout (batch: with the "
+                                                           "file name, and a summary event at the end)."),
 ):
     """Inverse tone mapping: SDR video -> HDR10 (HEVC Main 10, PQ, BT.2020).
 
-    Example: hdrconv itm holiday.mp4 holiday-hdr.mkv
+    One file: hdrconv itm IN OUT. Many: hdrconv itm IN... -o DIR (files, folders, globs).
+
+    A batch ends with a summary table; one bad file never stops it.
+
+    Progress and messages go to stderr: with '-' as output, stdout carries only the video.
     """
-    from hdrconv.pipeline.run import run_itm
+    import glob
+    from pathlib import Path
+
+    from hdrconv.errors import UsageError
+    from hdrconv.pipeline.run import run_itm, run_itm_batch
 
     _state["json"] = json_lines
-    run_itm(input, output, model=model, crf=crf, preset=preset, peak=peak, device=device, force=force,
-            allow_truncated=allow_truncated, quiet=quiet, verbose=verbose, json_lines=json_lines)
+    common = dict(preset=preset, model=model, crf=crf, x265_preset=x265_preset, peak=peak, device=device,
+                  force=force, allow_truncated=allow_truncated, quiet=quiet, verbose=verbose, json_lines=json_lines)
+    if output is None:
+        if len(inputs) != 2:
+            raise UsageError("give IN OUT, or inputs and -o DIR (several inputs need an output folder)")
+        run_itm(inputs[0], inputs[1], **common)
+        return
+    # -o names a file for one plain input when it has a suffix (-o x.mkv), else a folder (made if missing)
+    one = inputs[0]
+    if len(inputs) == 1 and not Path(one).is_dir() and not glob.has_magic(one) and (
+            output == "-" or (Path(output).suffix and not Path(output).is_dir())):
+        run_itm(inputs[0], output, **common)
+        return
+    code = run_itm_batch(inputs, output, name_template=name_template, recursive=recursive,
+                         skip_existing=skip_existing, jobs=jobs, debug=_state["debug"], **common)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command(name="presets")
+def presets_(json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
+    """List the built-in presets and their settings (use one with `hdrconv itm --preset NAME`, or
+    write your own TOML file and pass its path).
+
+    Example: hdrconv presets
+    """
+    from hdrconv.pipeline.presets import all_presets
+    from hdrconv.reporting import print_presets
+
+    rows = [p.as_dict() for p in all_presets()]
+    if json_out:
+        typer.echo(json.dumps(rows))
+    else:
+        print_presets(rows)
 
 
 @app.command()
@@ -112,9 +181,7 @@ def demo(folder: str = typer.Argument("hdrconv-demo", help="Folder for the sampl
     Path(folder).mkdir(parents=True, exist_ok=True)
     src = Path(folder) / "sample-sdr.mp4"
     make_sample(src)
-    run_itm(str(src), str(Path(folder) / "sample-hdr10.mkv"), model=model, crf=18.0, preset="medium",
-            peak=1000.0, device="auto", force=force, allow_truncated=False, quiet=quiet, verbose=False,
-            json_lines=False)
+    run_itm(str(src), str(Path(folder) / "sample-hdr10.mkv"), model=model, force=force, quiet=quiet)
 
 
 @app.command(name="eval")
@@ -183,8 +250,8 @@ def main(argv: List[str] | None = None) -> int:
     # torch's OpenMP threads must not spin between frames: x265 needs those cores
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
-        app(args=argv, standalone_mode=False)
-        return 0
+        code = app(args=argv, standalone_mode=False)  # click returns the code of a typer.Exit here
+        return code if isinstance(code, int) else 0
     except Exit as e:
         return e.exit_code
     except Abort:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 
@@ -110,4 +113,99 @@ def print_models(rows: list[dict]) -> None:
     for r in rows:
         weights = r["weights"] or ("-" if r["kind"] == "analytic" else "not trained")
         t.add_row(r["name"], r["task"], r["kind"], f"{r['params']:,}", weights, r["summary"])
+    Console().print(t)
+
+
+class BatchReporter(Reporter):
+    """Several files, possibly at once: on a terminal a bar for the batch and one per running file;
+    warnings and errors as lines naming the file. Events come from worker threads."""
+
+    def __init__(self, files: int, quiet: bool = False, verbose: bool = False):
+        super().__init__(quiet, verbose)
+        self._lock = threading.Lock()
+        self._tasks: dict[str, int] = {}
+        self.progress: Progress | None = None
+        if not quiet and self.err.is_terminal:
+            self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TextColumn("{task.fields[fps]:.2f} fps"), TimeElapsedColumn(),
+                                     TimeRemainingColumn(), console=self.err, transient=True)
+            self._batch = self.progress.add_task("files", total=files, fps=0.0)
+            self.progress.start()
+
+    def __call__(self, event: dict) -> None:
+        with self._lock:
+            super().__call__(event)
+
+    def _print(self, message: str) -> None:
+        if not self.quiet:
+            (self.progress.console if self.progress else self.err).print(message, markup=False)
+
+    def _finish(self, e: dict) -> None:
+        if self.progress is not None:
+            task = self._tasks.pop(e["file"], None)
+            if task is not None:
+                self.progress.remove_task(task)
+            self.progress.advance(self._batch)
+
+    def on_start(self, e: dict) -> None:
+        self.info(f"{e['input']}: {e['width']}x{e['height']} {e['fps']:.3f} fps, colour: {e['colour']}")
+        if self.progress is not None:
+            self._tasks[e["file"]] = self.progress.add_task(Path(e["file"]).name, total=e["frames"], fps=0.0)
+
+    def on_progress(self, e: dict) -> None:
+        if self.progress is not None and e["file"] in self._tasks:
+            self.progress.update(self._tasks[e["file"]], completed=e["frames"], fps=e["fps"])
+
+    def on_warning(self, e: dict) -> None:
+        self._print(f"hdrconv: warning: {e['file']}: {e['message']}")
+
+    def on_done(self, e: dict) -> None:
+        self._finish(e)
+
+    def on_skipped(self, e: dict) -> None:
+        self._print(f"{e['file']}: skipped ({e['reason']}: {e['output']})")
+        self._finish(e)
+
+    def on_error(self, e: dict) -> None:
+        # always shown, like every error: --quiet silences progress, not failures
+        (self.progress.console if self.progress else self.err).print(f"hdrconv: error: {e['message']}",
+                                                                     markup=False)
+        self._finish(e)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def print_batch_summary(rows: list[dict]) -> None:
+    """The table at the end of a batch, on stderr: one row per file (``Outcome.as_dict``)."""
+    from rich.table import Table
+
+    t = Table(title="hdrconv batch")
+    for col, just in (("file", "left"), ("frames", "right"), ("fps", "right"), ("MaxCLL", "right"),
+                      ("MaxFALL", "right"), ("status", "left")):
+        t.add_column(col, justify=just)
+    styles = {"ok": "green", "skipped": "yellow", "failed": "red"}
+    for r in rows:
+        message = r["message"].removeprefix(r["file"] + ": ")
+        status = r["status"] if r["status"] != "failed" else f"failed ({r['code']}): {message}"
+        t.add_row(r["file"], str(r.get("frames", "-")), f"{r['fps']:.2f}" if "fps" in r else "-",
+                  str(r.get("max_cll", "-")), str(r.get("max_fall", "-")),
+                  f"[{styles[r['status']]}]{escape(status)}[/]")
+    Console(stderr=True, soft_wrap=False).print(t)
+
+
+def print_presets(rows: list[dict]) -> None:
+    """``hdrconv presets`` as a table on stdout (``Preset.as_dict`` rows)."""
+    from rich.table import Table
+
+    t = Table(title="hdrconv presets")
+    for col in ("name", "model", "x265", "mastering display", "description"):
+        t.add_column(col)
+    for r in rows:
+        m = r["mastering"]
+        params = "".join(f" {k}={v}" for k, v in r["x265_params"].items())
+        t.add_row(r["name"], r["model"], f"CRF {r['crf']:g}, {r['x265_preset']}{params}",
+                  f"{m['primaries']}, {m['peak']:g} / {m['min']:g} cd/m2", r["description"])
     Console().print(t)

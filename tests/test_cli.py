@@ -77,11 +77,11 @@ def test_truncated_mkv_is_detected(tmp_path):
     src = tmp_path / "cut.mkv"
     src.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     out = tmp_path / "out.mkv"
-    r = run("itm", str(src), str(out), "--preset", "ultrafast")
+    r = run("itm", str(src), str(out), "--x265-preset", "ultrafast")
     assert_clean_failure(r, 65, "header promises", out)
     assert "truncated" in r.stderr
     # asked for, the partial conversion goes through with a warning
-    r = run("itm", str(src), str(out), "--preset", "ultrafast", "--allow-truncated")
+    r = run("itm", str(src), str(out), "--x265-preset", "ultrafast", "--allow-truncated")
     assert r.returncode == 0, r.stderr
     assert "warning" in r.stderr and "truncated" in r.stderr
     assert out.exists()
@@ -91,7 +91,7 @@ def test_odd_size_is_converted(tmp_path):
     src = make_clip(tmp_path / "odd.mkv", size="101x57", audio=False, vcodec="ffv1", pattern="testsrc",
                     seconds=0.25)
     out = tmp_path / "out.mkv"
-    r = run("itm", str(src), str(out), "--preset", "ultrafast")
+    r = run("itm", str(src), str(out), "--x265-preset", "ultrafast")
     assert r.returncode == 0, r.stderr
     assert "odd size 101x57" in r.stderr and "Traceback" not in r.stderr
     assert out.exists()
@@ -112,7 +112,7 @@ def test_existing_output_needs_force(tmp_path, clip):
     r = run("itm", str(clip), str(out))
     assert r.returncode == 73 and "--force" in r.stderr and "Traceback" not in r.stderr
     assert out.read_bytes() == b"precious"
-    r = run("itm", str(clip), str(out), "--force", "--preset", "ultrafast")
+    r = run("itm", str(clip), str(out), "--force", "--x265-preset", "ultrafast")
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 1000
 
@@ -141,7 +141,7 @@ def test_awkward_file_names(tmp_path, clip, name):
     src = tmp_path / name
     src.write_bytes(clip.read_bytes())
     out = tmp_path / ("out " + name)
-    r = run("itm", "--preset", "ultrafast", "--", name, out.name, cwd=tmp_path)
+    r = run("itm", "--x265-preset", "ultrafast", "--", name, out.name, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert out.exists()
 
@@ -171,7 +171,7 @@ def test_json_error_event(tmp_path):
 def test_ctrl_c_mid_run(tmp_path):
     src = make_clip(tmp_path / "long.mkv", size="640x360", seconds=20, audio=False)
     out = tmp_path / "out.mkv"
-    p = subprocess.Popen([*HDRCONV, "itm", str(src), str(out), "--preset", "slow"], stdout=subprocess.PIPE,
+    p = subprocess.Popen([*HDRCONV, "itm", str(src), str(out), "--x265-preset", "slow"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     deadline = time.monotonic() + 60

@@ -227,14 +227,16 @@ def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: Conte
         if any(s.type == "attachment" for s in info.streams):
             args += ["-map", "1:t", "-c:t", "copy"]
         args += ["-f", "matroska"]
-    return args + [os.path.abspath(out)], warnings
+    return args + ["pipe:1" if out == "-" else os.path.abspath(out)], warnings
 
 
 def remux(video: str, info: MediaInfo, out: str, container: str, cll: ContentLightLevel,
           mastering: MasteringDisplay) -> list[str]:
-    """Run stage 2; return the warnings about converted or dropped streams."""
+    """Run stage 2 (``out`` ``-``: Matroska to standard output); return the warnings about converted or
+    dropped streams."""
     args, warnings = remux_args(video, info, out, container, cll, mastering)
-    r = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True)
+    r = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=None if out == "-" else subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
     if r.returncode != 0:
         lines = r.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
         raise IOFailure(f"muxing failed (ffmpeg exit {r.returncode}): {lines[-1]}")

@@ -32,6 +32,7 @@ from hdrconv.io.probe import MediaInfo, probe
 from hdrconv.models.base import Model
 
 CONTAINERS = {".mkv": "mkv", ".mp4": "mp4"}
+STDOUT = "-"
 
 Emit = Callable[[dict], None]
 
@@ -51,7 +52,12 @@ class ConvertResult:
 
 
 def check_output(input_path: str, output: str, force: bool) -> str:
-    """Validate the output path before any work; return the container (``mkv``/``mp4``)."""
+    """Validate the output path before any work; return the container (``mkv``/``mp4``).
+
+    ``-`` is standard output, always Matroska: MP4 needs a seekable output (its index is written last).
+    """
+    if output == STDOUT:
+        return "mkv"
     out = Path(output)
     container = CONTAINERS.get(out.suffix.lower())
     if container is None:
@@ -73,7 +79,7 @@ def check_output(input_path: str, output: str, force: bool) -> str:
 
 
 def _temp_paths(output: str) -> tuple[Path, Path]:
-    out = Path(output)
+    out = Path(tempfile.gettempdir(), "stdout.mkv") if output == STDOUT else Path(output)
     stem = f".{out.name}.hdrconv-{os.getpid()}"
     return out.with_name(stem + ".video.mkv"), out.with_name(stem + ".tmp" + out.suffix)
 
@@ -132,8 +138,12 @@ def _truncation(info: MediaInfo, decoder: VideoDecoder) -> str | None:
 
 def convert(input_path: str, output: str, model: Model, settings: EncodeSettings | None = None, *,
             force: bool = False, allow_truncated: bool = False, emit: Emit = lambda e: None,
-            info: MediaInfo | None = None) -> ConvertResult:
-    """Convert ``input_path`` to HDR10 at ``output`` with ``model``."""
+            info: MediaInfo | None = None, cancel: threading.Event | None = None) -> ConvertResult:
+    """Convert ``input_path`` to HDR10 at ``output`` with ``model``.
+
+    ``cancel``, set from another thread, stops the conversion as Ctrl-C would (:class:`Interrupted`):
+    a conversion running outside the main thread never sees the KeyboardInterrupt itself.
+    """
     settings = settings or EncodeSettings()
     container = check_output(input_path, output, force)
     info = info or probe(input_path)
@@ -159,8 +169,9 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
 
     stop = threading.Event()
     failed: list[BaseException] = []
-    frames_in: queue.Queue = queue.Queue(maxsize=max(4, 2 * model.window))
-    frames_out: queue.Queue = queue.Queue(maxsize=max(4, 2 * model.window))
+    # two frames of slack per stage: enough to keep every stage busy, and the bound on memory
+    frames_in: queue.Queue = queue.Queue(maxsize=2)
+    frames_out: queue.Queue = queue.Queue(maxsize=2)
     meter = LightLevelMeter()
     # the first decoded frame fixes the time base the encoder needs; the decoder thread reports it
     first = threading.Event()
@@ -241,6 +252,8 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
                       "fps": done / (now - t0) if now > t0 else 0.0})
             if failed:
                 break
+            if cancel is not None and cancel.is_set():
+                raise KeyboardInterrupt
         if failed:
             raise failed[0]
         if decoder.decoded == 0:
@@ -256,9 +269,12 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
         light = meter.result()
         if patch_content_light_sei(video_tmp, light) == 0:
             raise RuntimeError("x265 wrote no content-light-level SEI to patch")
-        for w in remux(str(video_tmp), info, str(out_tmp), container, light, settings.mastering):
+        # standard output cannot be renamed onto: stage 2 streams straight to it
+        target = STDOUT if output == STDOUT else str(out_tmp)
+        for w in remux(str(video_tmp), info, target, container, light, settings.mastering):
             warn(w)
-        os.replace(out_tmp, output)
+        if output != STDOUT:
+            os.replace(out_tmp, output)
     except KeyboardInterrupt:
         raise Interrupted() from None
     finally:

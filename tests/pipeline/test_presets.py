@@ -78,3 +78,26 @@ def test_every_builtin_preset_file_is_described():
     for p in presets.all_presets():
         assert p.description and Path(p.path).is_file()
         assert p.as_dict()["mastering"]["primaries"] == "P3-D65"
+
+
+def test_preset_and_flags_reach_the_encoded_file(tmp_path):
+    """hdr10-4000 with --crf 30: x265's own record of its options says CRF 30, the ST 2086 SEI 4000 cd/m2."""
+    import av
+    import numpy as np
+
+    from hdrconv.cli import main
+    from tests.media import make_clip
+
+    src = make_clip(tmp_path / "in.mkv", size="64x36", seconds=0.25, audio=False)
+    out = tmp_path / "out.mkv"
+    assert main(["itm", str(src), str(out), "--preset", "hdr10-4000", "--crf", "30", "--x265-preset", "ultrafast",
+                 "-q"]) == 0
+    data = out.read_bytes()
+    assert b"crf=30.0" in data and b"rc-lookahead=5" in data  # ultrafast's lookahead, not medium's 20
+    with av.open(str(out)) as c:
+        f = next(c.decode(c.streams.video[0]))
+        md = next(bytes(s) for s in f.side_data if str(s.type).endswith("MASTERING_DISPLAY_METADATA"))
+    # AVMasteringDisplayMetadata: 3 primaries + white point (8 AVRationals), min, max luminance
+    num, den = np.frombuffer(md[72:80], "<i4")
+    assert num / den == 4000
+
