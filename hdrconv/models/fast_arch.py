@@ -123,7 +123,9 @@ class FastITMNet(nn.Module):
     Parameters
     ----------
     features
-        Channels of the local branch (the global branch uses twice as many).
+        Channels of the local branch.
+    global_features
+        Channels of the last global-branch convolution and width of its MLP.
     knots
         Knots of the luma gain curve.
     bins
@@ -136,17 +138,18 @@ class FastITMNet(nn.Module):
         Box radius (thumbnail pixels) and regularisation of the guided upsampling.
     """
 
-    def __init__(self, features: int = 16, knots: int = 17, bins: int = 16, downscale: int = 8,
-                 lut_size: int = 1024, radius: int = 1, eps: float = 1e-4):
+    def __init__(self, features: int = 16, global_features: int = 64, knots: int = 17, bins: int = 16,
+                 downscale: int = 8, lut_size: int = 1024, radius: int = 1, eps: float = 1e-4):
         super().__init__()
         self.knots, self.bins, self.downscale, self.lut_size = knots, bins, downscale, lut_size
         self.radius, self.eps = radius, eps
-        g = 2 * features
+        g = global_features
         act = nn.LeakyReLU(0.1)
-        self.encoder = nn.Sequential(conv_layer(4, features, 3, stride=2), act,
-                                     conv_layer(features, g, 3, stride=2), act,
-                                     conv_layer(g, g, 3, stride=2), act)
-        self.mlp = nn.Sequential(nn.Linear(2 * g + bins, g), act)
+        # the global branch runs at 1/16 to 1/64 of the frame resolution: its width costs little
+        self.encoder = nn.Sequential(conv_layer(4, g // 4, 3, stride=2), act,
+                                     conv_layer(g // 4, g // 2, 3, stride=2), act,
+                                     conv_layer(g // 2, g, 3, stride=2), act)
+        self.mlp = nn.Sequential(nn.Linear(2 * g + bins, g), act, nn.Linear(g, g), act)
         self.head_gamma = nn.Linear(g, 3)
         self.head_curve = nn.Linear(g, knots)
         self.head_matrix = nn.Linear(g, 9)
