@@ -8,7 +8,7 @@ from hdrconv.color.transfer import eotf_ST2084
 from hdrconv.errors import UsageError
 from hdrconv.models.base import LearnedModel
 from hdrconv.models.irnet_arch import IRNet
-from hdrconv.pipeline.tiling import TiledInference, blend_weights, resolve_device, tile_spans
+from hdrconv.pipeline.tiling import TiledInference, blend_weights, resolve_device, set_threads, tile_spans
 
 
 @pytest.mark.parametrize("length, tile, blend", [(10, 16, 4), (100, 32, 8), (97, 32, 8), (64, 32, 0)])
@@ -114,3 +114,16 @@ def test_default_tile_depends_on_the_device():
     assert TiledInference().tile_size == TiledInference.CPU_TILE
     assert TiledInference(device=torch.device("cuda")).tile_size == TiledInference.CUDA_TILE
     assert TiledInference(tile=100).tile_size == 100
+
+
+def test_thread_setting():
+    before = torch.get_num_threads()
+    try:
+        set_threads(None)
+        assert torch.get_num_threads() == before
+        set_threads(1)
+        assert torch.get_num_threads() == 1
+        with pytest.raises(UsageError):
+            set_threads(0)
+    finally:
+        torch.set_num_threads(before)
