@@ -1,0 +1,61 @@
+"""Flicker on 10-second synthesised videos: does a model's brightness move more than the scene's?
+
+    python bench/flicker.py [--seconds 10] [--models bt2408,bt2446a,fastitm]
+
+For every held-out image of the validation split of ../shared/hdr, renders a clip of ``seconds`` x 24
+frames along a random camera path with a moving foreground patch, shot by the simulated auto-exposure
+camera of the video ITM supplementary (Eq. 1-3), exactly as ``hdrconv eval --mode clips`` does with
+8 frames. Each model runs window by window with its state threaded, as in the converter; the table gives
+flicker (mean |Delta P99 luminance| / mean P99 luminance, output minus ground truth: 0 is as steady as
+the scene, positive flickers more) and warping error, mean and worst over the clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from hdrconv.eval import metrics as M
+from hdrconv.eval.runner import WORKING_SIZE, evaluation_files, run_model
+from hdrconv.models import registry
+from hdrconv.train.data import itm_clip_samples, load_scenes
+
+SHARED_HDR = Path(__file__).resolve().parents[2] / "shared" / "hdr"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--models", default="bt2408,bt2446a,bt2446c")
+    ap.add_argument("--data", default=str(SHARED_HDR))
+    a = ap.parse_args()
+    frames = round(a.seconds * 24)
+    models = [registry.create(n) for n in a.models.split(",")]
+    results: dict[str, list[tuple[float, float]]] = {m.name: [] for m in models}
+    for path in evaluation_files(a.data):
+        scene = load_scenes([path], WORKING_SIZE)
+        (sample,) = itm_clip_samples(scene, frames)  # one scene at a time: memory stays one clip
+        for m in models:
+            out = run_model(m, sample.sdr)
+            results[m.name].append((M.flicker(out, sample.hdr),
+                                    M.warping_error(out, sample.coords, sample.valid, reference=sample.hdr)))
+        print(f"{path.name}: {frames} frames of {tuple(sample.sdr.shape[-2:])}", file=sys.stderr)
+    table = Table(title=f"{len(next(iter(results.values())))} clips of {frames} frames ({a.seconds:g} s at 24 fps)")
+    for col in ("model", "flicker mean", "flicker worst", "warping error mean"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for name, rows in results.items():
+        f, w = np.array(rows).T
+        table.add_row(name, f"{f.mean():+.4f}", f"{f.max():+.4f}", f"{w.mean():+.5f}")
+    Console().print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    torch.set_grad_enabled(False)
+    sys.exit(main())
