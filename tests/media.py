@@ -45,22 +45,25 @@ def make_clip(path: Path, size: str = "160x90", rate: int = 24, seconds: float =
     return path
 
 
-def make_patches(path: Path, codes: list[tuple[int, int, int]], patch: int = 16) -> Path:
-    """A lossless (FFV1) 8-bit BT.709 limited-range clip of flat Y'CbCr patches with exactly these codes."""
+def make_patches(path: Path, codes: list[tuple[int, int, int]], patch: int = 16, bits: int = 8) -> Path:
+    """A lossless (FFV1) BT.709 limited-range clip of flat Y'CbCr patches with exactly these codes
+    (``bits``-bit code values, 8 or 10)."""
     n = len(codes)
     w, h = patch * n, patch
-    y = np.zeros((h, w), np.uint8)
-    u = np.zeros((h // 2, w // 2), np.uint8)
-    v = np.zeros((h // 2, w // 2), np.uint8)
+    dtype = np.uint8 if bits == 8 else np.uint16
+    y = np.zeros((h, w), dtype)
+    u = np.zeros((h // 2, w // 2), dtype)
+    v = np.zeros((h // 2, w // 2), dtype)
     for i, (cy, cb, cr) in enumerate(codes):
         y[:, i * patch:(i + 1) * patch] = cy
         u[:, i * patch // 2:(i + 1) * patch // 2] = cb
         v[:, i * patch // 2:(i + 1) * patch // 2] = cr
     raw = path.with_suffix(".yuv")
     raw.write_bytes((y.tobytes() + u.tobytes() + v.tobytes()) * 2)
-    ffmpeg("-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", "24", "-i", str(raw),
+    pix_fmt = "yuv420p" if bits == 8 else "yuv420p10le"
+    ffmpeg("-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-r", "24", "-i", str(raw),
            "-vf", "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
-           "-c:v", "ffv1", str(path))
+           "-c:v", "ffv1", "-pix_fmt", pix_fmt, str(path))
     return path
 
 

@@ -67,17 +67,20 @@ def test_light_levels_are_measured_and_signalled(tmp_path):
     assert tuple(cll) == (203, 102)
 
 
-def test_colour_path_matches_colour_science(tmp_path):
+@pytest.mark.parametrize("bits", [8, 10])
+def test_colour_path_matches_colour_science(tmp_path, bits):
     """Flat Y'CbCr patches through decode -> bt2408 -> encode -> decode, against colour-science."""
     codes = [(16, 128, 128), (235, 128, 128), (126, 128, 128), (63, 102, 240), (173, 42, 26),
              (32, 240, 118), (180, 160, 90), (81, 90, 200), (200, 110, 140), (50, 150, 100)]
-    src = make_patches(tmp_path / "patches.mkv", codes)
+    if bits == 10:  # 10-bit codes between the 8-bit ones: precision must survive
+        codes = [tuple(c * 4 + 1 for c in code) for code in codes]
+    src = make_patches(tmp_path / "patches.mkv", codes, bits=bits)
     out = tmp_path / "out.mkv"
     convert(str(src), str(out), create("bt2408"), EncodeSettings(preset="ultrafast", crf=0,
                                                                     x265_params={"lossless": "1"}))
     y, cb, cr = decode_yuv10(out)[0]
     for i, code in enumerate(codes):
-        rgb = colour.YCbCr_to_RGB(np.array(code), K=colour.WEIGHTS_YCBCR["ITU-R BT.709"], in_bits=8,
+        rgb = colour.YCbCr_to_RGB(np.array(code), K=colour.WEIGHTS_YCBCR["ITU-R BT.709"], in_bits=bits,
                                   in_legal=True, in_int=True)
         lin = colour.models.eotf_BT1886(np.clip(rgb, 0, 1)) * 203
         lin2020 = colour.RGB_to_RGB(lin, colour.RGB_COLOURSPACES["ITU-R BT.709"],
