@@ -30,11 +30,13 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from hdrconv.color.conventions import MasteringDisplay  # noqa: E402
+from hdrconv.errors import UsageError  # noqa: E402
 from hdrconv.io.decode import VideoDecoder  # noqa: E402
 from hdrconv.io.encode import FFMPEG, EncodeSettings  # noqa: E402
 from hdrconv.io.probe import probe  # noqa: E402
 from hdrconv.models import registry  # noqa: E402
 from hdrconv.pipeline.convert import convert  # noqa: E402
+from hdrconv.pipeline.run import build_model  # noqa: E402
 
 
 def make_clip(path: Path, seconds: float, grain: bool) -> None:
@@ -80,9 +82,10 @@ def main() -> int:
         names = ["bt2408"] + [m for m in names if m != "bt2408"]
         settings = EncodeSettings(preset=a.preset)
         for name in names:
-            model = registry.create(name)
-            if model.kind == "learned" and not getattr(model, "trained", False):
-                print(f"skipping {name}: no trained weights", file=sys.stderr)
+            try:
+                model = build_model(name, "cpu")  # as `hdrconv itm` builds it (device, threads)
+            except UsageError as e:
+                print(f"skipping {name}: {e}", file=sys.stderr)
                 continue
             out = Path(tmp) / f"{name}.mkv"
             r = convert(str(src), str(out), model, settings, force=True, info=info)

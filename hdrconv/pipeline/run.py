@@ -3,6 +3,7 @@ device, build the model, handle standard input/output, report progress, and run 
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from pathlib import Path
@@ -12,10 +13,10 @@ from hdrconv.io.encode import EncodeSettings
 from hdrconv.io.probe import probe
 from hdrconv.io.stdin import STDIN, spooled_stdin
 from hdrconv.models import registry
-from hdrconv.models.base import Model
+from hdrconv.models.base import LearnedModel, Model
 from hdrconv.pipeline import batch, presets
 from hdrconv.pipeline.convert import STDOUT, ConvertResult, convert
-from hdrconv.pipeline.tiling import resolve_device
+from hdrconv.pipeline.tiling import resolve_device, set_threads
 from hdrconv.reporting import BatchReporter, make_reporter, print_batch_summary
 
 
@@ -23,7 +24,13 @@ def build_model(name: str, device: str, task: str = "itm") -> Model:
     m = registry.create(name)
     if m.task != task:
         raise UsageError(f"model {name!r} is an {m.task} model, not for `hdrconv {task}`")
-    return m.to(resolve_device(device))
+    if isinstance(m, LearnedModel):
+        m.require_trained()  # before any work: a network with random weights is never used
+    d = resolve_device(device)
+    if d.type == "cpu":
+        # x265 encodes beside the model and needs cores too: torch gets half of them
+        set_threads(max(1, (os.cpu_count() or 2) // 2))
+    return m.to(d)
 
 
 def convert_file(input: str, output: str, model: Model, settings: EncodeSettings, *, force: bool = False,
