@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.analytic import BT2408
 from hdrconv.models.blocks import box_filter, guided_upsample
-from hdrconv.models.fast_arch import (FastITMNet, apply_matrix, luma_BT709, lookup, piecewise_linear,
-                                      smooth_parameters, soft_histogram)
+from hdrconv.models.fast_arch import (FastITMNet, apply_matrix, highlight_fractions, luma_BT709, lookup,
+                                      piecewise_linear, smooth_parameters, soft_histogram)
 from hdrconv.models.learned import FastITMModel
 
 
@@ -33,6 +33,26 @@ def test_soft_histogram():
     np.testing.assert_allclose(h[0].numpy(), [0, 0, 1, 0, 0], atol=1e-6)
     h = soft_histogram(torch.rand(3, 1, 8, 8), 16)
     np.testing.assert_allclose(h.sum(1).numpy(), 1, rtol=1e-5)
+
+
+def test_highlight_fractions_count_max_rgb_on_the_subsample():
+    x = torch.zeros(1, 3, 8, 8)
+    x[0, 2, 0, 0] = 1.0  # sampled (row 0, column 0), only blue is clipped
+    x[0, 0, 4, 4] = 0.96  # sampled
+    x[0, 1, 1, 1] = 1.0  # between samples: not seen
+    np.testing.assert_allclose(highlight_fractions(x, (0.9, 0.99), stride=4)[0].numpy(), [2 / 4, 1 / 4])
+
+
+def test_highlight_statistics_are_an_input_of_the_global_branch():
+    net = FastITMNet(highlight_levels=(0.9, 0.998))
+    assert net.mlp[0].in_features == FastITMNet().mlp[0].in_features + 2
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        curve = net.analyse(x)[0]["curve"]
+        net.mlp[0].weight[:, -2:] = 0  # disconnect the two highlight statistics
+        assert not torch.allclose(net.analyse(x)[0]["curve"], curve)
 
 
 def test_box_filter_averages_the_window_clipped_at_the_borders():
