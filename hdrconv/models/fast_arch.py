@@ -12,7 +12,8 @@ of per-pixel operations:
 1. **Thumbnail** ``x_low``: area average of the frame at 1/``downscale`` (1/8) resolution, and its
    BT.709 luma ``Y'_low``.
 2. **Global branch** (sees the whole thumbnail): three strided convolutions, global mean and max
-   pooling, and a soft histogram of ``Y'_low``, then an MLP predicts the frame's global mapping:
+   pooling, a soft histogram of ``Y'_low`` and the fractions of full-resolution pixels near and at
+   clipping (:func:`highlight_fractions`), then an MLP predicts the frame's global mapping:
 
    - a per-channel exponent ``gamma_c = 2.4 exp(d_c)`` (the BT.1886 EOTF when ``d_c = 0``),
    - a luma gain curve ``g(Y')`` (``knots`` log-gains, piecewise linear, evaluated as a
@@ -153,12 +154,12 @@ class FastITMNet(nn.Module):
         Box radius (thumbnail pixels) and regularisation of the guided upsampling.
     highlight_levels
         Signal levels of the full-resolution highlight statistics fed to the global branch
-        (:func:`highlight_fractions`); empty for none.
+        (:func:`highlight_fractions`); empty for none. The top level, 0.998, is 8-bit code 255.
     """
 
     def __init__(self, features: int = 16, global_features: int = 64, knots: int = 17, bins: int = 16,
                  downscale: int = 8, lut_size: int = 1024, radius: int = 1, eps: float = 1e-4,
-                 highlight_levels: tuple[float, ...] = ()):
+                 highlight_levels: tuple[float, ...] = (0.8, 0.9, 0.95, 0.98, 0.998)):
         super().__init__()
         self.knots, self.bins, self.downscale, self.lut_size = knots, bins, downscale, lut_size
         self.radius, self.eps = radius, eps

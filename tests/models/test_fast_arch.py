@@ -45,7 +45,7 @@ def test_highlight_fractions_count_max_rgb_on_the_subsample():
 
 def test_highlight_statistics_are_an_input_of_the_global_branch():
     net = FastITMNet(highlight_levels=(0.9, 0.998))
-    assert net.mlp[0].in_features == FastITMNet().mlp[0].in_features + 2
+    assert net.mlp[0].in_features == FastITMNet(highlight_levels=()).mlp[0].in_features + 2
     for p in net.parameters():
         torch.nn.init.normal_(p, std=0.05)
     x = torch.rand(1, 3, 32, 32)
