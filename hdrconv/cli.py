@@ -112,6 +112,23 @@ def itm(
         raise typer.Exit(code)
 
 
+@app.command()
+def preview(input: str = typer.Argument(..., help="SDR video."),
+            at: str = typer.Option("0", "--at", help="Time of the frame: seconds or HH:MM:SS(.sss)."),
+            output: str = typer.Option("preview.png", "--output", "-o", help="PNG to write."),
+            model: str = typer.Option("bt2408", "--model", "-m", help="Conversion model (see `hdrconv models`)."),
+            device: str = typer.Option("auto", help="auto, cpu or cuda[:N].")):
+    """Look before you convert: one PNG with the SDR frame, the HDR result tone-mapped for an SDR screen,
+    and a false-colour map of the HDR luminance (100/203/400/1000 cd/m2 bands).
+
+    Example: hdrconv preview holiday.mp4 --at 00:00:10 -o cmp.png --model bt2446a
+    """
+    from hdrconv.eval.preview import parse_time, preview as make_preview
+    from hdrconv.pipeline.run import build_model
+
+    make_preview(input, parse_time(at), build_model(model, device), output)
+
+
 @app.command(name="presets")
 def presets_(json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """List the built-in presets and their settings (use one with `hdrconv itm --preset NAME`, or

@@ -106,13 +106,18 @@ class VideoDecoder:
         end = (frame.pts - self._first_pts) * tb + (frame.duration * tb if frame.duration else 1 / self.info.fps)
         self.span = max(self.span, float(end))
 
-    def to_rgb(self, frame: av.VideoFrame) -> torch.Tensor:
-        """One decoded frame -> (3, H, W) float32 BT.709 R'G'B' in [0, 1]."""
+    def to_signal(self, frame: av.VideoFrame) -> torch.Tensor:
+        """One decoded frame -> (3, H, W) float32 R'G'B' in [0, 1], in the stream's own primaries and
+        transfer function (for HDR10: PQ-coded BT.2020)."""
         f = frame.reformat(**self._sws)
         ycbcr = torch.empty(3, self.height, self.width)
         for dst, p in zip(ycbcr.numpy(), f.planes):
             np.copyto(dst, np.frombuffer(p, np.uint16).reshape(p.height, p.line_size // 2)[: self.height, : self.width])
-        rgb = torch.einsum("ij,jhw->ihw", self._matrix, ycbcr).add_(self._bias).clamp_(0, 1)
+        return torch.einsum("ij,jhw->ihw", self._matrix, ycbcr).add_(self._bias).clamp_(0, 1)
+
+    def to_rgb(self, frame: av.VideoFrame) -> torch.Tensor:
+        """One decoded SDR frame -> (3, H, W) float32 BT.709 R'G'B' in [0, 1]."""
+        rgb = self.to_signal(frame)
         if self._primaries is not None:
             lin = RGB_to_RGB(eotf_BT1886(rgb), self._primaries, SDR_COLOURSPACE)
             rgb = eotf_inverse_BT1886(lin.clamp_(0, 1))
