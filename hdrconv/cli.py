@@ -129,6 +129,23 @@ def preview(input: str = typer.Argument(..., help="SDR video."),
     make_preview(input, parse_time(at), build_model(model, device), output)
 
 
+@app.command()
+def report(input: str = typer.Argument(..., help="HDR10 video (e.g. an output of hdrconv itm)."),
+           output: str = typer.Option("report.png", "--output", "-o", help="PNG to write."),
+           json_out: bool = typer.Option(False, "--json", help="Also print the figures as JSON.")):
+    """Plot per-frame max, 99th percentile and mean light level (cd/m2) over time, with the signalled
+    MaxCLL, MaxFALL and mastering peak marked.
+
+    Example: hdrconv report holiday-hdr10.mkv -o report.png
+    """
+    from hdrconv.eval.report import report as make_report
+
+    _state["json"] = json_out
+    figures = make_report(input, output)
+    if json_out:
+        typer.echo(json.dumps(figures))
+
+
 @app.command(name="presets")
 def presets_(json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """List the built-in presets and their settings (use one with `hdrconv itm --preset NAME`, or

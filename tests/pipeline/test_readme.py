@@ -40,5 +40,5 @@ def test_readme_batch_and_pipeline_commands(tmp_path):
     assert sorted(p.name for p in (tmp_path / "hdr").iterdir()) == ["a.hdr10.mkv", "b.hdr10.mkv"]
     summary = json.loads((tmp_path / "events.jsonl").read_text().splitlines()[-1])
     assert summary["event"] == "summary" and summary["skipped"] == 2
-    for name in ("piped.mkv", "streamed.mkv", "cmp.png"):
+    for name in ("piped.mkv", "streamed.mkv", "cmp.png", "report.png"):
         assert (tmp_path / name).stat().st_size > 1000, name
