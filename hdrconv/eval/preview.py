@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import torch
 
+from hdrconv.color.bt2390 import eetf_BT2390
 from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_inverse_BT1886, eotf_inverse_ST2084, eotf_ST2084
@@ -32,7 +33,6 @@ from hdrconv.eval import canvas
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.probe import open_container, probe
 from hdrconv.models.base import Model
-from hdrconv.train.grading import eetf_BT2390
 
 LUMINANCE_BT2020 = (0.2627, 0.6780, 0.0593)
 """Luminance weights of linear BT.2020 RGB (ITU-R BT.2020-2, Table 4)."""

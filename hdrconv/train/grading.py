@@ -36,6 +36,7 @@ import torch
 from hdrconv.color.conventions import (HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS,
                                        SDR_COLOURSPACE, MasteringDisplay)
 from hdrconv.color.gamut import RGB_to_RGB
+from hdrconv.color.bt2390 import eetf_BT2390
 from hdrconv.color.transfer import eotf_inverse_ST2084, eotf_ST2084
 
 MIDDLE_GREY_NITS = 26.0
@@ -91,26 +92,6 @@ def expose(scene: torch.Tensor, key: float | None = None, stops: float = 0.0) ->
     return scene * exposure_gain(scene_key(scene) if key is None else key, stops)
 
 
-def eetf_BT2390(E: torch.Tensor, source_peak: float, target_peak: float) -> torch.Tensor:
-    """ITU-R BT.2390-8 §5.4.1 EETF on PQ-coded values, black levels 0: maps PQ signal ``E`` of a
-    grade whose peak is ``source_peak`` cd/m2 onto a display with peak ``target_peak`` cd/m2.
-
-    Identity below the knee ``KS = 1.5 * maxLum - 0.5``; above it a Hermite spline that reaches the
-    target peak with slope 0 at the source peak. Values above the source peak are clipped to it.
-    """
-    if target_peak >= source_peak:
-        return torch.clamp(E, max=_pq(source_peak))
-    pq_source = _pq(source_peak)
-    E1 = torch.clamp(E / pq_source, 0, 1)
-    max_lum = _pq(target_peak) / pq_source
-    ks = 1.5 * max_lum - 0.5
-    T = (E1 - ks) / (1 - ks)
-    T2, T3 = T * T, T * T * T
-    spline = (2 * T3 - 3 * T2 + 1) * ks + (T3 - 2 * T2 + T) * (1 - ks) + (-2 * T3 + 3 * T2) * max_lum
-    E2 = torch.where(E1 < ks, E1, spline)
-    return E2 * pq_source
-
-
 def grade_HDR10(relative: torch.Tensor, source_peak: float | None = None,
                 peak: float = MASTERING_PEAK_NITS) -> torch.Tensor:
     """Steps 2-4: relative BT.709 light (from :func:`expose`) -> graded linear BT.2020 in cd/m2,
@@ -135,7 +116,3 @@ def source_peak_nits(relative: torch.Tensor) -> float:
     PQ peak: the source peak of the roll-off."""
     nits = RGB_to_RGB(relative * REFERENCE_WHITE_NITS, SDR_COLOURSPACE, HDR_COLOURSPACE)
     return min(float(nits.amax()), PQ_PEAK_NITS)
-
-
-def _pq(nits: float) -> float:
-    return float(eotf_inverse_ST2084(torch.tensor(nits, dtype=torch.float64)))

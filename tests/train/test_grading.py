@@ -3,12 +3,8 @@ import pytest
 import torch
 
 from hdrconv.color._colour import colour
-from hdrconv.train.grading import (MASTERING_PEAK_NITS, MIDDLE_GREY_NITS, eetf_BT2390, expose,
+from hdrconv.train.grading import (MASTERING_PEAK_NITS, MIDDLE_GREY_NITS, expose,
                                    grade_HDR10, scene_key)
-
-
-def _pq(x):
-    return float(colour.models.eotf_inverse_ST2084(x))
 
 
 def test_scene_key_is_the_log_average():
@@ -24,25 +20,6 @@ def test_expose_puts_the_key_at_middle_grey_with_the_exposure_offset():
     assert float(expose(scene, stops=1.0)[0, 0, 0]) == pytest.approx(2 * MIDDLE_GREY_NITS / 203, rel=1e-5)
     # a crop is exposed with the image's key, not its own
     assert float(expose(scene, key=0.74)[0, 0, 0]) == pytest.approx(MIDDLE_GREY_NITS / 203 / 2, rel=1e-5)
-
-
-def test_eetf_BT2390_hand_computed_knee_and_end_points():
-    # 10 000 -> 1000 cd/m2: maxLum = PQ(1000) = 0.75183, KS = 1.5 maxLum - 0.5 = 0.62774
-    max_lum = _pq(1000)
-    ks = 1.5 * max_lum - 0.5
-    assert ks == pytest.approx(0.62774, abs=1e-4)
-    E = torch.tensor([0.3, ks - 1e-6, ks + 1e-6, 0.9, 1.0], dtype=torch.float64)
-    out = eetf_BT2390(E, 10000, 1000)
-    out = out.tolist()
-    assert out[0] == pytest.approx(0.3)  # identity below the knee
-    assert out[1] == pytest.approx(out[2], abs=1e-5)  # continuous at the knee
-    assert out[4] == pytest.approx(max_lum, abs=1e-9)  # source peak -> target peak
-    # Hermite spline at T = (0.9 - KS) / (1 - KS), by hand
-    T = (0.9 - ks) / (1 - ks)
-    p = (2 * T**3 - 3 * T**2 + 1) * ks + (T**3 - 2 * T**2 + T) * (1 - ks) + (-2 * T**3 + 3 * T**2) * max_lum
-    assert out[3] == pytest.approx(p, abs=1e-9)
-    dense = eetf_BT2390(torch.linspace(0, 1, 1001, dtype=torch.float64), 10000, 1000)
-    assert torch.all(torch.diff(dense) >= 0)
 
 
 def test_grade_places_reference_white_at_203_and_rolls_highlights_to_the_peak():

@@ -1,0 +1,35 @@
+"""ITU-R BT.2390 EETF: the reference roll-off of a PQ grade onto a display (or grade) of lower peak.
+
+Used to grade training targets down to the mastering peak (:mod:`hdrconv.train.grading`) and to show
+HDR on an SDR screen (:mod:`hdrconv.eval.preview`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from hdrconv.color.transfer import eotf_inverse_ST2084
+
+
+def _pq(nits: float) -> float:
+    return float(eotf_inverse_ST2084(torch.tensor(nits, dtype=torch.float64)))
+
+
+def eetf_BT2390(E: torch.Tensor, source_peak: float, target_peak: float) -> torch.Tensor:
+    """ITU-R BT.2390-8 §5.4.1 EETF on PQ-coded values, black levels 0: maps PQ signal ``E`` of a
+    grade whose peak is ``source_peak`` cd/m2 onto a display with peak ``target_peak`` cd/m2.
+
+    Identity below the knee ``KS = 1.5 * maxLum - 0.5``; above it a Hermite spline that reaches the
+    target peak with slope 0 at the source peak. Values above the source peak are clipped to it.
+    """
+    if target_peak >= source_peak:
+        return torch.clamp(E, max=_pq(source_peak))
+    pq_source = _pq(source_peak)
+    E1 = torch.clamp(E / pq_source, 0, 1)
+    max_lum = _pq(target_peak) / pq_source
+    ks = 1.5 * max_lum - 0.5
+    T = (E1 - ks) / (1 - ks)
+    T2, T3 = T * T, T * T * T
+    spline = (2 * T3 - 3 * T2 + 1) * ks + (T3 - 2 * T2 + T) * (1 - ks) + (-2 * T3 + 3 * T2) * max_lum
+    E2 = torch.where(E1 < ks, E1, spline)
+    return E2 * pq_source
