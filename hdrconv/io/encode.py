@@ -5,7 +5,8 @@ Two ffmpeg runs, both built as argument lists with ffmpeg-python:
 1. :class:`HevcEncoder` reads the frames from a NUT pipe (NUT keeps every frame's timestamp, so
    variable frame rate survives; a raw pipe would not), converts linear BT.2020 RGB to PQ Y'CbCr
    BT.2020 NCL limited range 4:2:0 10-bit in zscale, and encodes with x265 into a video-only file.
-   The frames arrive as planar float32 in cd/m2 (zscale ``npl=1``: linear 1.0 is 1 cd/m2).
+   The frames arrive as planar float16 in cd/m2 (zscale ``npl=1``: linear 1.0 is 1 cd/m2): half the
+   pipe traffic of float32; its relative precision (2^-11) is ~20x finer than a 10-bit PQ step.
 2. :func:`remux` writes the final file: the encoded video, then audio, subtitles, chapters, metadata
    and stream languages from the source, with the ST 2086 mastering display and the measured
    MaxCLL/MaxFALL at container level (Matroska Colour, MP4 ``mdcv``/``clli``).
@@ -23,7 +24,7 @@ from fractions import Fraction
 import av
 import ffmpeg
 import imageio_ffmpeg
-import numpy as np
+import torch
 
 from hdrconv.color.conventions import ContentLightLevel, MasteringDisplay
 from hdrconv.errors import IOFailure
@@ -125,21 +126,21 @@ class HevcEncoder:
         self._stderr.start()
         self._mux = av.open(self._proc.stdin, "w", format="nut")
         s = self._mux.add_stream("rawvideo", rate=self.rate)
-        s.width, s.height, s.pix_fmt = self.width, self.height, "gbrpf32le"
+        s.width, s.height, s.pix_fmt = self.width, self.height, "gbrpf16le"
         s.time_base = self.time_base
         self._mux.start_encoding()
         self._stream = s
-        self._gbr = np.empty((3, self.height, self.width), np.float32)
+        self._gbr = torch.empty((3, self.height, self.width), dtype=torch.float16)
 
-    def write(self, rgb_nits: np.ndarray, pts: int, duration: int | None) -> None:
-        """Hand one frame, ``(3, H, W)`` float32 linear BT.2020 R, G, B in cd/m2, to the encoder.
+    def write(self, rgb_nits: torch.Tensor, pts: int, duration: int | None) -> None:
+        """Hand one frame, ``(3, H, W)`` linear BT.2020 R, G, B in cd/m2 (0 to 10000), to the encoder.
 
         Raw video packets are built directly (planar G, B, R, no padding): a VideoFrame plus the
         rawvideo encoder would copy the 24 MB of a 1080p frame once more.
         """
         for dst, channel in zip(self._gbr, (1, 2, 0)):
-            np.copyto(dst, rgb_nits[channel])
-        packet = av.Packet(self._gbr)
+            dst.copy_(rgb_nits[channel])  # torch converts to float16 ~20x faster than numpy
+        packet = av.Packet(self._gbr.numpy())
         packet.stream = self._stream
         packet.time_base = self.time_base
         packet.pts = packet.dts = pts

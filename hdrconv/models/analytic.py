@@ -22,7 +22,7 @@ from hdrconv.models.registry import register
 
 def _linear_BT2020(frames: torch.Tensor, L_W: float) -> torch.Tensor:
     """SDR BT.709 R'G'B' -> linear BT.2020 display light, SDR peak white at ``L_W``."""
-    return RGB_to_RGB(eotf_BT1886(frames, L_W=L_W), SDR_COLOURSPACE, HDR_COLOURSPACE)
+    return RGB_to_RGB(eotf_BT1886(frames), SDR_COLOURSPACE, HDR_COLOURSPACE, scale=L_W)
 
 
 @register

@@ -23,7 +23,7 @@ from typing import Callable
 
 import torch
 
-from hdrconv.color.conventions import ContentLightLevel
+from hdrconv.color.conventions import PQ_PEAK_NITS, ContentLightLevel
 from hdrconv.errors import InputDataError, Interrupted, OutputError, UsageError
 from hdrconv.io.decode import DecodedFrame, VideoDecoder
 from hdrconv.io.encode import EncodeSettings, HevcEncoder, remux
@@ -200,12 +200,15 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
                 else:
                     window.append(item)
                 if window and (done or len(window) == model.window):
-                    batch = torch.stack([f.rgb for f in window]).to(model.device)
+                    # one frame needs no copy: a 1080p frame is 24 MB
+                    batch = (window[0].rgb.unsqueeze(0) if len(window) == 1
+                             else torch.stack([f.rgb for f in window])).to(model.device)
                     hdr, state = model.process(batch, state)
-                    hdr = hdr.float().clamp_(min=0).cpu()
+                    # PQ ends at 10000 cd/m2; float16 frames for the encoder end at 65504
+                    hdr = hdr.float().clamp_(0, PQ_PEAK_NITS).cpu()
                     meter.update(hdr)
                     for f, h in zip(window, hdr):
-                        if not _put(frames_out, (f, h.numpy()), stop):
+                        if not _put(frames_out, (f, h), stop):
                             return
                     window = []
                 if stop.is_set():
