@@ -52,7 +52,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hdrconv.color.conventions import HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
-from hdrconv.color.gamut import matrix_RGB_to_RGB
+from hdrconv.color.gamut import apply_matrix, matrix_RGB_to_RGB
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.blocks import conv_layer, guided_upsample
 
@@ -69,24 +69,8 @@ black and is invisible (1e-6 cd/m2 is PQ code value 0.00012, an eighth of a 10-b
 
 def luma_BT709(rgb: torch.Tensor) -> torch.Tensor:
     """BT.709 luma ``Y'`` of ``(N, 3, H, W)`` R'G'B' as ``(N, 1, H, W)``."""
-    w = torch.tensor(LUMA_BT709, dtype=rgb.dtype, device=rgb.device)
-    return (w @ rgb.flatten(2)).view(rgb.shape[0], 1, *rgb.shape[2:])
-
-
-def apply_matrix(m: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
-    """``m @ rgb`` per pixel for per-sample matrices ``(N, 3, 3)`` and ``(N, 3, H, W)`` images.
-
-    Without autograd it runs as one matrix-vector product per output channel written in place, which
-    on a CPU is several times faster than a batched 3x3 matrix product over millions of pixels.
-    """
-    v = rgb.flatten(2)
-    if torch.is_grad_enabled():
-        return torch.bmm(m, v).view(rgb.shape)
-    out = torch.empty_like(v)
-    for n in range(v.shape[0]):
-        for i in range(3):
-            torch.mv(v[n].t(), m[n, i], out=out[n, i])
-    return out.view(rgb.shape)
+    w = torch.tensor([LUMA_BT709], dtype=rgb.dtype, device=rgb.device)
+    return apply_matrix(w, rgb)
 
 
 def piecewise_linear(knots: torch.Tensor, size: int) -> torch.Tensor:
@@ -107,7 +91,8 @@ def lookup(table: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     N, L = table.shape
     offsets = torch.arange(N, device=x.device, dtype=x.dtype).view(N, 1, 1, 1) * L + 0.5
     index = torch.addcmul(offsets, x, torch.tensor(L - 1.0, dtype=x.dtype)).int()
-    return F.embedding(index, table.reshape(-1, 1)).squeeze(-1)
+    # index_select is ~4x faster than embedding or take on a 1080p frame, and differentiable in the table
+    return table.reshape(-1).index_select(0, index.view(-1)).view(x.shape)
 
 
 def soft_histogram(y: torch.Tensor, bins: int) -> torch.Tensor:

@@ -46,3 +46,16 @@ def test_RGB_to_RGB_white_stays_white():
 def test_RGB_to_RGB_same_space_is_identity():
     x = torch.rand(3, 4, 4)
     assert gamut.RGB_to_RGB(x, "ITU-R BT.709", "ITU-R BT.709") is x
+
+
+@pytest.mark.parametrize("shape, m_shape", [((3, 4, 5), (3, 3)), ((2, 3, 4, 5), (3, 3)), ((2, 3, 4, 5), (2, 3, 3))])
+def test_apply_matrix_one_or_per_sample(shape, m_shape):
+    m, x = torch.rand(m_shape, dtype=torch.float64), torch.rand(shape, dtype=torch.float64)
+    expected = torch.einsum("...ij,...jhw->...ihw", m, x)
+    torch.testing.assert_close(gamut.apply_matrix(m, x), expected)
+
+
+def test_apply_matrix_is_differentiable_in_the_matrix():
+    m = torch.eye(3, requires_grad=True)
+    gamut.apply_matrix(m, torch.ones(3, 2, 2)).sum().backward()
+    torch.testing.assert_close(m.grad, torch.full((3, 3), 4.0))

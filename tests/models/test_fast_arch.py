@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.analytic import BT2408
 from hdrconv.models.blocks import box_filter, guided_upsample
-from hdrconv.models.fast_arch import (FastITMNet, apply_matrix, highlight_fractions, luma_BT709, lookup,
+from hdrconv.models.fast_arch import (FastITMNet, highlight_fractions, luma_BT709, lookup,
                                       piecewise_linear, smooth_parameters, soft_histogram)
 from hdrconv.models.learned import FastITMModel
 
@@ -81,14 +81,6 @@ def test_constant_target_stays_constant():
     low = F.adaptive_avg_pool2d(guide, (4, 4))
     torch.testing.assert_close(guided_upsample(low, torch.full_like(low, 1.7), guide),
                                torch.full_like(guide, 1.7), rtol=1e-4, atol=1e-4)
-
-
-def test_matrix_with_and_without_autograd():
-    m, rgb = torch.rand(2, 3, 3), torch.rand(2, 3, 4, 5)
-    expected = torch.einsum("nij,njhw->nihw", m, rgb)
-    torch.testing.assert_close(apply_matrix(m, rgb), expected)
-    with torch.no_grad():
-        torch.testing.assert_close(apply_matrix(m, rgb), expected)
 
 
 def test_luma():
