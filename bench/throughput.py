@@ -1,9 +1,9 @@
 """Throughput at 1080p: decode alone, the whole pipeline per model, and the plain ffmpeg command.
 
-    python bench/throughput.py [--seconds 5] [--preset medium] [--models bt2408,fastitm] [--no-grain]
+    python bench/throughput.py [--seconds 5] [--preset medium] [--models bt2408,fastitm]
+                               [--content photo|pattern] [--no-grain]
 
-Generates a 1080p24 SDR clip with audio (FFmpeg's testsrc2 with temporal grain, so that x265 sees
-texture as in camera footage; --no-grain for the flat pattern) and prints frames per second of
+Generates a 1080p24 SDR clip with audio and prints frames per second of
 
   (a) decoding alone (PyAV + Y'CbCr -> R'G'B', as the pipeline does),
   (b) ``hdrconv itm --model bt2408`` (the no-model pipeline),
@@ -12,6 +12,12 @@ texture as in camera footage; --no-grain for the flat pattern) and prints frames
       reference white, libx265 at the same preset and CRF 18, audio copied,
 
 each with its ratio to (b). Runs are sequential, in one process, on the same clip.
+
+The clip (``--content``): ``photo`` (default) is a slow pan over a real HDR photograph of the
+validation split (../shared/hdr/openexr-images-mttamwest.exr, BSD-3-Clause), tone-mapped to SDR with the
+Hable curve and upscaled to fill the frame; ``pattern`` is FFmpeg's testsrc2. Both get temporal grain
+(--no-grain: none) so that x265 sees texture as in camera footage. x265's speed depends on the picture
+it encodes, so a model whose output is harder to encode is slower for that reason too.
 """
 
 from __future__ import annotations
@@ -26,27 +32,64 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from hdrconv.color.conventions import MasteringDisplay  # noqa: E402
+from hdrconv.color.transfer import eotf_inverse_BT1886  # noqa: E402
 from hdrconv.errors import UsageError  # noqa: E402
+from hdrconv.io.hdr_image import read_hdr_image  # noqa: E402
 from hdrconv.io.decode import VideoDecoder  # noqa: E402
 from hdrconv.io.encode import FFMPEG, EncodeSettings  # noqa: E402
 from hdrconv.io.probe import probe  # noqa: E402
 from hdrconv.models import registry  # noqa: E402
 from hdrconv.pipeline.convert import convert  # noqa: E402
 from hdrconv.pipeline.run import build_model  # noqa: E402
+from hdrconv.train.grading import expose  # noqa: E402
+from hdrconv.train.synthesis import SDRRecipe, tone_map_SDR  # noqa: E402
 
 
-def make_clip(path: Path, seconds: float, grain: bool) -> None:
+PHOTO = Path(__file__).resolve().parents[2] / "shared" / "hdr" / "openexr-images-mttamwest.exr"
+SIZE = (1920, 1080)
+
+
+def photo_frames(seconds: float) -> tuple[np.ndarray, int]:
+    """The SDR photograph, 8-bit R'G'B' ``H x W x 3`` at least 1080 lines high and wider than 1920
+    columns by the pan, and the number of frames."""
+    scene = torch.from_numpy(read_hdr_image(PHOTO)).permute(2, 0, 1)
+    relative = expose(scene)
+    sdr = eotf_inverse_BT1886(tone_map_SDR(relative, relative, SDRRecipe("hable", saturation=0.8)))
+    image = (sdr.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    frames = round(seconds * 24)
+    scale = max(SIZE[1] / image.shape[0], (SIZE[0] + 2 * frames) / image.shape[1])
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    return cv2.resize(image, size, interpolation=cv2.INTER_CUBIC), frames
+
+
+def make_clip(path: Path, seconds: float, grain: bool, content: str) -> None:
     vf = "noise=alls=12:allf=t+u," if grain else ""
-    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-                    "-f", "lavfi", "-i", f"testsrc2=s=1920x1080:r=24:d={seconds}",
-                    "-f", "lavfi", "-i", f"sine=f=440:d={seconds}",
-                    "-vf", vf + "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
-                    "-c:v", "libx264", "-preset", "fast", "-crf", "18", "-pix_fmt", "yuv420p",
-                    "-c:a", "aac", str(path)], check=True)
+    encode = ["-vf", vf + "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
+              "-c:v", "libx264", "-preset", "fast", "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)]
+    audio = ["-f", "lavfi", "-i", f"sine=f=440:d={seconds}"]
+    head = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    if content == "pattern":
+        subprocess.run(head + ["-f", "lavfi", "-i", f"testsrc2=s={SIZE[0]}x{SIZE[1]}:r=24:d={seconds}"] + audio
+                       + encode, check=True)
+        return
+    image, frames = photo_frames(seconds)
+    # -nostdin would stop ffmpeg reading the frames from standard input
+    cmd = [a for a in head if a != "-nostdin"] + ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{SIZE[0]}x{SIZE[1]}",
+                                                  "-r", "24", "-i", "pipe:0"] + audio + ["-shortest"] + encode
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
+    y = (image.shape[0] - SIZE[1]) // 2
+    for t in range(frames):  # a pan of 2 pixels per frame
+        proc.stdin.write(np.ascontiguousarray(image[y:y + SIZE[1], 2 * t:2 * t + SIZE[0]]).tobytes())
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise RuntimeError("ffmpeg could not encode the clip")
 
 
 def plain_ffmpeg_args(src: Path, out: Path, preset: str) -> list[str]:
@@ -65,13 +108,14 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--preset", default="medium")
     ap.add_argument("--models", help="comma-separated models (default: every registered ITM model)")
+    ap.add_argument("--content", choices=("photo", "pattern"), default="photo")
     ap.add_argument("--no-grain", action="store_true")
     a = ap.parse_args()
 
     rows: list[tuple[str, int, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "clip1080.mp4"
-        make_clip(src, a.seconds, grain=not a.no_grain)
+        make_clip(src, a.seconds, grain=not a.no_grain, content=a.content)
         info = probe(str(src))
 
         t = time.perf_counter()
@@ -99,7 +143,7 @@ def main() -> int:
 
     ref = rows[1][1] / rows[1][2]
     table = Table(title=f"1080p24, {a.seconds:g} s, x265 preset {a.preset}, CRF 18, "
-                        f"{'flat pattern' if a.no_grain else 'with grain'}, {os.cpu_count()} CPUs")
+                        f"{a.content}, {'no grain' if a.no_grain else 'with grain'}, {os.cpu_count()} CPUs")
     for col in ("run", "frames", "seconds", "fps", "ratio to (b)"):
         table.add_column(col, justify="left" if col == "run" else "right")
     for label, frames, seconds in rows:
