@@ -111,6 +111,8 @@ def main() -> int:
     ap.add_argument("--content", choices=("photo", "pattern"), default="photo")
     ap.add_argument("--no-grain", action="store_true")
     a = ap.parse_args()
+    if a.content == "photo" and not PHOTO.exists():
+        ap.error(f"{PHOTO} not found (the project's shared HDR images): use --content pattern")
 
     rows: list[tuple[str, int, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
