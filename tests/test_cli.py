@@ -188,6 +188,24 @@ def test_ctrl_c_mid_run(tmp_path):
     assert not [q for q in tmp_path.iterdir() if ".hdrconv" in q.name]
 
 
+def test_ctrl_c_mid_batch_with_parallel_jobs(tmp_path):
+    clips = [make_clip(tmp_path / f"{n}.mkv", size="640x360", seconds=10, audio=False) for n in "ab"]
+    out = tmp_path / "out"
+    p = subprocess.Popen([*HDRCONV, "itm", *map(str, clips), "-o", str(out), "--jobs", "2", "--x265-preset", "slow"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    deadline = time.monotonic() + 60
+    while len([q for q in out.glob(".*") if ".hdrconv" in q.name]) < 2:  # both jobs are encoding
+        assert time.monotonic() < deadline and p.poll() is None, p.communicate()
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "hdrconv: error: interrupted"
+    assert "Traceback" not in err
+    assert list(out.iterdir()) == []
+
+
 def test_probe_reports_colour_decision_and_verdict(tmp_path, clip):
     r = run("probe", str(clip), "--json")
     assert r.returncode == 0, r.stderr

@@ -90,6 +90,12 @@ class _Worker(threading.Thread):
     def __init__(self, target, failed: list, stop: threading.Event, name: str):
         super().__init__(daemon=True, name=name)
         self._target_fn, self._failed, self._halt = target, failed, stop
+        self.ended = threading.Event()
+        """Set when the stage's work is over. Wait on this, not on ``join()``: a Ctrl-C that interrupts
+        ``join()`` can mark a still running thread as stopped (the bpo-45274 clean-up in CPython 3.11's
+        ``Thread._wait_for_tstate_lock`` releases the running thread's own lock), later joins then
+        return at once, and the interpreter exits under a thread still freeing tensors: std::terminate,
+        exit status -6 instead of 130 (1 run in 10 of the Ctrl-C test)."""
 
     def run(self):
         try:
@@ -98,6 +104,8 @@ class _Worker(threading.Thread):
             if not self._failed:
                 self._failed.append(e)
             self._halt.set()
+        finally:
+            self.ended.set()
 
 
 _END = object()
@@ -245,8 +253,8 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
         for w in workers:
             w.start()
         last_emit = 0.0
-        while any(w.is_alive() for w in workers):
-            workers[-1].join(timeout=0.25)
+        while not all(w.ended.is_set() for w in workers):
+            workers[-1].ended.wait(timeout=0.25)
             now = time.monotonic()
             if now - last_emit >= 0.5:
                 last_emit = now
