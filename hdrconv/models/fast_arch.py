@@ -21,6 +21,14 @@ of per-pixel operations:
    - a 3x3 colour matrix ``M = 203 cd/m2 (M_709->2020 + dM)`` (gamut conversion, saturation, white
      balance; 203 cd/m2 is the BT.2408 reference white).
 
+   Each is soft-bounded (:func:`soft_bound`, identity near 0) to a range a little wider than the one
+   the network uses on its training data (:data:`PARAMETER_BOUNDS`). Outside that data (a test
+   pattern of saturated bars: per-channel exponents of 0.4, a matrix with negative diagonal) an
+   unbounded MLP extrapolates into inverted colours; with the bounds, every primary keeps its own
+   channel as the largest (diagonal of ``dM`` >= -0.1 and off-diagonal <= 0.4 against the BT.709 ->
+   BT.2020 matrix). Secondaries are not protected: on testsrc2, where every parameter sits at its bound,
+   the magenta bar still comes out grey-green (per-entry bounds of ``dM`` would be the next step).
+
 3. **Local branch** (receptive field ~ 1/4 of a 1080p frame height at 1/8 resolution): a small
    CNN, conditioned on the global features, predicts a gain map ``G_low`` that lets highlights and
    bright regions expand more or less than the global curve says (e.g. a small specular highlight vs.
@@ -65,6 +73,19 @@ BT1886_GAMMA = 2.4
 BLACK_FLOOR = 1e-6
 """Lower bound of the input signal and, in cd/m2, of the training output: it keeps gradients finite at
 black and is invisible (1e-6 cd/m2 is PQ code value 0.00012, an eighth of a 10-bit step)."""
+
+
+PARAMETER_BOUNDS = {"d": (-0.5, 0.5), "curve": (-3.0, 3.0), "dm_diagonal": (-0.1, 1.0),
+                    "dm_off_diagonal": (-0.2, 0.4)}
+"""Soft bounds of the global parameters. Ranges the trained network produced on the 37 images x 6 tone
+mappers of the evaluation recipes: ``d`` [-0.35, 0.21], ``curve`` [-0.89, 2.35], ``dM`` diagonal
+[-0.04, 0.74], off-diagonal [-0.11, 0.33]."""
+
+
+def soft_bound(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+    """Map ``x`` smoothly into ``(lo, hi)`` (``lo < 0 < hi``): ``hi tanh(x / hi)`` above 0,
+    ``-lo tanh(x / -lo)`` below; the identity to first order at 0, so zero stays zero."""
+    return torch.where(x >= 0, hi * torch.tanh(x / hi), -lo * torch.tanh(x / -lo))
 
 
 def luma_BT709(rgb: torch.Tensor) -> torch.Tensor:
@@ -195,8 +216,12 @@ class FastITMNet(nn.Module):
         if self.highlight_levels:
             stats.append(highlight_fractions(x, self.highlight_levels))
         z = self.mlp(torch.cat(stats, dim=1))
-        params = {"d": self.head_gamma(z), "curve": self.head_curve(z),
-                  "dm": self.head_matrix(z).view(-1, 3, 3), "hist": hist}
+        b = PARAMETER_BOUNDS
+        raw = self.head_matrix(z).view(-1, 3, 3)
+        eye = torch.eye(3, dtype=torch.bool, device=raw.device)
+        dm = torch.where(eye, soft_bound(raw, *b["dm_diagonal"]), soft_bound(raw, *b["dm_off_diagonal"]))
+        params = {"d": soft_bound(self.head_gamma(z), *b["d"]),
+                  "curve": soft_bound(self.head_curve(z), *b["curve"]), "dm": dm, "hist": hist}
         f0 = self.act(self.local_in(low))
         f1 = self.act(self.local_down(f0) + self.condition(z)[:, :, None, None])
         f1 = F.interpolate(self.local_mid(f1), size=f0.shape[-2:], mode="bilinear", align_corners=False)

@@ -8,9 +8,12 @@ import torch.nn.functional as F
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.analytic import BT2408
 from hdrconv.models.blocks import box_filter, guided_upsample
-from hdrconv.models.fast_arch import (FastITMNet, highlight_fractions, luma_BT709, lookup,
-                                      piecewise_linear, smooth_parameters, soft_histogram)
+from hdrconv.models.fast_arch import (PARAMETER_BOUNDS, FastITMNet, highlight_fractions, luma_BT709, lookup,
+                                      piecewise_linear, smooth_parameters, soft_bound, soft_histogram)
+from hdrconv.io.decode import VideoDecoder
+from hdrconv.io.probe import probe
 from hdrconv.models.learned import FastITMModel
+from tests.media import make_clip
 
 
 def test_piecewise_linear_matches_numpy_interp():
@@ -173,3 +176,47 @@ def test_gradients_stay_finite_on_black_and_clipped_patches():
     x[1] = 1
     net(x).mean().backward()
     assert all(torch.isfinite(p.grad).all() for p in net.parameters())
+
+
+def test_soft_bound_keeps_zero_and_small_values_and_bounds_large_ones():
+    x = torch.tensor([-1e6, -10.0, -1e-4, 0.0, 1e-4, 10.0, 1e6], dtype=torch.float64)
+    y = soft_bound(x, -0.1, 1.0)
+    assert y[3] == 0 and torch.allclose(y[[2, 4]], x[[2, 4]], rtol=1e-3)
+    assert (y >= -0.1).all() and (y <= 1.0).all() and y[0] == pytest.approx(-0.1) and y[-1] == pytest.approx(1.0)
+    assert (torch.diff(y) >= 0).all()
+
+
+def test_global_parameters_stay_in_their_bounds_whatever_the_heads_say():
+    net = FastITMNet().eval()
+    with torch.no_grad():
+        for head in (net.head_gamma, net.head_curve, net.head_matrix):
+            head.bias.fill_(-50.0)
+        low_params = net.analyse(torch.rand(1, 3, 32, 32))[0]
+        for head in (net.head_gamma, net.head_curve, net.head_matrix):
+            head.bias.fill_(50.0)
+        high_params = net.analyse(torch.rand(1, 3, 32, 32))[0]
+    b = PARAMETER_BOUNDS
+    eye = torch.eye(3, dtype=torch.bool)
+    for p in (low_params, high_params):
+        for name in ("d", "curve"):
+            assert b[name][0] <= p[name].min() and p[name].max() <= b[name][1]
+        assert b["dm_diagonal"][0] <= p["dm"][0][eye].min() and p["dm"][0][eye].max() <= b["dm_diagonal"][1]
+        off = p["dm"][0][~eye]
+        assert b["dm_off_diagonal"][0] <= off.min() and off.max() <= b["dm_off_diagonal"][1]
+
+
+def test_shipped_model_keeps_the_primaries_of_saturated_bars(tmp_path):
+    # FFmpeg's testsrc2 (saturated bars) is far from the natural images of the training data: with an
+    # unbounded global branch the shipped model turned its red bar green and its green bar magenta
+    clip = make_clip(tmp_path / "bars.mkv", size="640x360", seconds=0.1, audio=False)
+    frame = next(iter(VideoDecoder(probe(str(clip))))).rgb.unsqueeze(0)
+    out, _ = FastITMModel().process(frame, None)
+    primaries = 0
+    for i in range(6):  # the six bars, sampled away from the pattern's text and moving parts
+        block = (slice(None), slice(70, 90), slice(107 * i + 43, 107 * i + 63))
+        sdr, hdr = frame[0][block].mean(dim=(1, 2)), out[0][block].mean(dim=(1, 2))
+        top = sdr.sort(descending=True).values
+        if top[0] - top[1] > 0.5:  # a primary: its channel stays the largest
+            primaries += 1
+            assert hdr.argmax() == sdr.argmax(), (i, sdr.tolist(), hdr.tolist())
+    assert primaries == 3
