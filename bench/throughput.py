@@ -74,15 +74,14 @@ def make_clip(path: Path, seconds: float, grain: bool, content: str) -> None:
     encode = ["-vf", vf + "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
               "-c:v", "libx264", "-preset", "fast", "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)]
     audio = ["-f", "lavfi", "-i", f"sine=f=440:d={seconds}"]
-    head = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    head = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y"]
     if content == "pattern":
-        subprocess.run(head + ["-f", "lavfi", "-i", f"testsrc2=s={SIZE[0]}x{SIZE[1]}:r=24:d={seconds}"] + audio
-                       + encode, check=True)
+        subprocess.run(head + ["-nostdin", "-f", "lavfi", "-i", f"testsrc2=s={SIZE[0]}x{SIZE[1]}:r=24:d={seconds}"]
+                       + audio + encode, check=True)
         return
     image, frames = photo_frames(seconds)
-    # -nostdin would stop ffmpeg reading the frames from standard input
-    cmd = [a for a in head if a != "-nostdin"] + ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{SIZE[0]}x{SIZE[1]}",
-                                                  "-r", "24", "-i", "pipe:0"] + audio + ["-shortest"] + encode
+    cmd = head + ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{SIZE[0]}x{SIZE[1]}", "-r", "24", "-i", "pipe:0"] \
+        + audio + ["-shortest"] + encode
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
     y = (image.shape[0] - SIZE[1]) // 2
     for t in range(frames):  # a pan of 2 pixels per frame

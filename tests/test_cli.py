@@ -168,22 +168,28 @@ def test_json_error_event(tmp_path):
     assert event["event"] == "error" and event["code"] == 66
 
 
-def test_ctrl_c_mid_run(tmp_path):
-    src = make_clip(tmp_path / "long.mkv", size="640x360", seconds=20, audio=False)
-    out = tmp_path / "out.mkv"
-    p = subprocess.Popen([*HDRCONV, "itm", str(src), str(out), "--x265-preset", "slow"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True,
+def _interrupt(args: list[str], folder: Path, encoding: int, settle: float = 0.0) -> str:
+    """Run ``hdrconv ARGS``, send SIGINT once ``encoding`` temporary files are in ``folder`` (plus
+    ``settle`` seconds), check the interrupted exit (130, one line, no traceback); return stderr."""
+    p = subprocess.Popen([*HDRCONV, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     deadline = time.monotonic() + 60
-    while not [q for q in tmp_path.iterdir() if ".hdrconv" in q.name]:  # wait until it is encoding
+    while len([q for q in folder.glob(".*") if ".hdrconv" in q.name]) < encoding:
         assert time.monotonic() < deadline and p.poll() is None, p.communicate()
         time.sleep(0.1)
-    time.sleep(1)
+    time.sleep(settle)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     assert err.strip().splitlines()[-1] == "hdrconv: error: interrupted"
     assert "Traceback" not in err
+    return err
+
+
+def test_ctrl_c_mid_run(tmp_path):
+    src = make_clip(tmp_path / "long.mkv", size="640x360", seconds=20, audio=False)
+    out = tmp_path / "out.mkv"
+    _interrupt(["itm", str(src), str(out), "--x265-preset", "slow"], tmp_path, encoding=1, settle=1)
     assert not out.exists()
     assert not [q for q in tmp_path.iterdir() if ".hdrconv" in q.name]
 
@@ -191,18 +197,7 @@ def test_ctrl_c_mid_run(tmp_path):
 def test_ctrl_c_mid_batch_with_parallel_jobs(tmp_path):
     clips = [make_clip(tmp_path / f"{n}.mkv", size="640x360", seconds=10, audio=False) for n in "ab"]
     out = tmp_path / "out"
-    p = subprocess.Popen([*HDRCONV, "itm", *map(str, clips), "-o", str(out), "--jobs", "2", "--x265-preset", "slow"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
-    deadline = time.monotonic() + 60
-    while len([q for q in out.glob(".*") if ".hdrconv" in q.name]) < 2:  # both jobs are encoding
-        assert time.monotonic() < deadline and p.poll() is None, p.communicate()
-        time.sleep(0.1)
-    p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=60)
-    assert p.returncode == 130, err
-    assert err.strip().splitlines()[-1] == "hdrconv: error: interrupted"
-    assert "Traceback" not in err
+    _interrupt(["itm", *map(str, clips), "-o", str(out), "--jobs", "2", "--x265-preset", "slow"], out, encoding=2)
     assert list(out.iterdir()) == []
 
 
