@@ -1,4 +1,5 @@
-"""FastITM: building blocks, starting point = BT.2408, training gradients, temporal smoothing."""
+"""FastITM: building blocks, starting point = BT.2408, training gradients, temporal smoothing and
+exposure stabilisation."""
 
 import numpy as np
 import pytest
@@ -8,8 +9,10 @@ import torch.nn.functional as F
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.analytic import BT2408
 from hdrconv.models.blocks import box_filter, guided_upsample
-from hdrconv.models.fast_arch import (PARAMETER_BOUNDS, FastITMNet, highlight_fractions, luma_BT709, lookup,
-                                      piecewise_linear, smooth_parameters, soft_bound, soft_histogram)
+from hdrconv.models.fast_arch import (EXPOSURE_KNEE, EXPOSURE_LIMIT_STOPS, PARAMETER_BOUNDS, FastITMNet,
+                                      apply_exposure, exposure_change, exposure_gain_table, highlight_fractions,
+                                      is_scene_cut, luma_BT709, lookup, piecewise_linear, smooth_parameters,
+                                      soft_bound, soft_histogram, stabilise_exposure)
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.probe import probe
 from hdrconv.models.learned import FastITMModel
@@ -122,31 +125,72 @@ def test_network_runs_on_sizes_not_divisible_by_the_thumbnail_factor():
 def jumpy(t):
     """Per-frame parameters that jitter around a constant (as a network's prediction does)."""
     g = torch.Generator().manual_seed(t)
-    hist = torch.full((1, 4), 0.25)
     return {"d": torch.randn(1, 3, generator=g), "curve": torch.randn(1, 5, generator=g),
-            "dm": torch.randn(1, 3, 3, generator=g), "hist": hist}
+            "dm": torch.randn(1, 3, 3, generator=g)}
 
 
 def test_smoothing_reduces_parameter_jumps():
-    state, raw, smooth = None, [], []
+    previous, raw, smooth = None, [], []
     for t in range(30):
         p = jumpy(t)
-        s, state = smooth_parameters(p, state, beta=0.8)
+        previous = smooth_parameters(p, previous, beta=0.8)
         raw.append(p["curve"])
-        smooth.append(s["curve"])
+        smooth.append(previous["curve"])
     jump = lambda seq: torch.stack([(b - a).abs().mean() for a, b in zip(seq, seq[1:])]).mean()
     assert jump(smooth) < 0.4 * jump(raw)
+    first, second = jumpy(0), jumpy(1)
+    torch.testing.assert_close(smooth_parameters(second, first, 0.8)["dm"], 0.8 * first["dm"] + 0.2 * second["dm"])
+    assert smooth_parameters(second, None) is second
 
 
-def test_smoothing_restarts_at_a_scene_cut():
-    _, state = smooth_parameters(jumpy(0), None)
-    cut = jumpy(1)
-    cut["hist"] = torch.tensor([[1.0, 0, 0, 0]])
-    s, _ = smooth_parameters(cut, state)
-    torch.testing.assert_close(s["curve"], cut["curve"])
-    same = jumpy(2)
-    s, _ = smooth_parameters(same, state)
-    torch.testing.assert_close(s["curve"], 0.8 * state["params"]["curve"] + 0.2 * same["curve"])
+def test_a_scene_cut_is_a_jump_of_the_thumbnail_histogram():
+    flat = torch.full((1, 4), 0.25)
+    assert not is_scene_cut(flat + torch.tensor([[0.1, -0.1, 0.0, 0.0]]), flat)
+    assert is_scene_cut(torch.tensor([[1.0, 0, 0, 0]]), flat)
+
+
+def scene(h=48, w=64, seed=0):
+    """A smooth random scene in linear light, 0.03 to 0.33: a camera signal below the compensation's knee
+    even 0.6 stops up."""
+    g = torch.Generator().manual_seed(seed)
+    base = F.interpolate(torch.rand(1, 3, h // 8, w // 8, generator=g), size=(h, w), mode="bilinear")
+    return 0.03 + 0.3 * base
+
+
+def camera(linear, stops):
+    """BT.1886 camera signal of ``linear`` light exposed ``stops`` up, clipped, 8-bit."""
+    return ((linear * 2.0**stops).clamp(0, 1) ** (1 / 2.4) * 255).round() / 255
+
+
+def test_exposure_change_is_measured_in_stops_despite_motion():
+    net = FastITMNet(downscale=2)
+    light = scene(96, 128)
+    before = net.thumbnail(camera(light, 0.0))[:, 3:]
+    moved = torch.roll(light, shifts=(3, 5), dims=(2, 3))  # the camera pans while it re-exposes
+    after = net.thumbnail(camera(moved, 0.4))[:, 3:]
+    assert exposure_change(before, after) == pytest.approx(0.4, abs=0.05)
+    assert exposure_change(before, before) == 0.0
+    # a black frame tells nothing
+    assert exposure_change(before, torch.zeros_like(before)) == 0.0
+
+
+def test_stabilisation_integrates_changes_within_limit_and_leaks():
+    assert stabilise_exposure(0.0, 0.3, leak=0.99) == pytest.approx(-0.3)
+    assert stabilise_exposure(-0.3, 0.3, leak=0.99) == pytest.approx(-0.597)
+    assert stabilise_exposure(-0.9, 0.5) == -EXPOSURE_LIMIT_STOPS
+    assert stabilise_exposure(0.5, 0.0, leak=0.5) == pytest.approx(0.25)
+
+
+def test_exposure_gain_moves_midtones_by_the_stops_and_leaves_clipping_alone():
+    table = exposure_gain_table(-1.0, 1024)
+    x = torch.linspace(0, 1, 101).view(1, 1, 1, 101).expand(1, 3, 1, 101).contiguous()
+    out = apply_exposure(x, table)
+    mid = x[..., 10:60]
+    torch.testing.assert_close(out[..., 10:60] ** 2.4, mid ** 2.4 / 2, atol=2e-3, rtol=1e-2)
+    assert out[..., -1].eq(1).all()
+    assert (torch.diff(out[0, 0, 0]) >= 0).all()  # still a monotonic mapping
+    assert (out[..., 81:-1] > x[..., 81:-1] * 2 ** (-1 / 2.4)).all()  # faded out above the knee
+    assert EXPOSURE_KNEE == pytest.approx(0.8)
 
 
 def test_model_processes_a_clip_and_threads_its_state(tmp_path):
@@ -157,7 +201,8 @@ def test_model_processes_a_clip_and_threads_its_state(tmp_path):
     path = tmp_path / "fastitm.pt"
     torch.save(net.state_dict(), path)
     model = FastITMModel(weights=str(path))
-    frames = torch.rand(3, 3, 24, 32)
+    # a steady shot (exposure settled: the parameters are smoothed) with some noise
+    frames = (0.5 + 0.4 * torch.rand(1, 3, 24, 32) + 0.01 * torch.rand(3, 3, 24, 32)).clamp(0, 1)
     out, state = model.process(frames, model.initial_state())
     assert out.shape == frames.shape and out.min() >= 0 and state is not None
     out2, state2 = model.process(frames[:1], state)
@@ -166,6 +211,34 @@ def test_model_processes_a_clip_and_threads_its_state(tmp_path):
     # the state carried the smoothed parameters: a fresh start on the same frame differs
     fresh, _ = model.process(frames[:1], None)
     assert not torch.allclose(fresh * 2, out2)
+
+
+def mean_nits(model, frames):
+    out, _ = model.process(frames, None)
+    return out.mean(dim=(1, 2, 3))
+
+
+def test_shipped_model_holds_a_shot_steady_through_the_camera_s_auto_exposure():
+    # the camera opens up by 0.6 stops over half a second: the scene did not change, so the HDR should not
+    model = FastITMModel()
+    light = scene()
+    stops = torch.cat([torch.zeros(4), torch.linspace(0, 0.6, 12), torch.full((8,), 0.6)])
+    clip = torch.cat([camera(light, float(s)) for s in stops])
+    video, _ = model.process(clip, None)
+    frame_by_frame = torch.cat([model.process(f[None], None)[0] for f in clip])
+    drift = lambda out: (out[-1] / out[0]).log2().abs().mean().item()  # stops, per pixel
+    assert drift(frame_by_frame) > 0.3
+    assert drift(video) < 0.3 * drift(frame_by_frame)
+
+
+def test_shipped_model_ends_a_fade_from_black_at_the_shot_s_own_brightness():
+    model = FastITMModel()
+    light = scene()
+    ramp = torch.cat([torch.zeros(2), torch.linspace(0, 1, 25)[1:], torch.ones(4)])
+    clip = torch.cat([camera(light * float(r), 0.0) for r in ramp])
+    level = mean_nits(model, clip)
+    steady = mean_nits(model, camera(light, 0.0))[0]
+    assert level[-1].item() == pytest.approx(steady.item(), rel=0.02)
 
 
 def test_gradients_stay_finite_on_black_and_clipped_patches():
