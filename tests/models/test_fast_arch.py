@@ -166,12 +166,15 @@ def test_exposure_change_is_measured_in_stops_despite_motion():
     net = FastITMNet(downscale=2)
     light = scene(96, 128)
     before = net.thumbnail(camera(light, 0.0))[:, 3:]
-    moved = torch.roll(light, shifts=(3, 5), dims=(2, 3))  # the camera pans while it re-exposes
+    moved = torch.roll(light, shifts=(1, 2), dims=(2, 3))  # the camera pans while it re-exposes
     after = net.thumbnail(camera(moved, 0.4))[:, 3:]
     assert exposure_change(before, after) == pytest.approx(0.4, abs=0.05)
     assert exposure_change(before, before) == 0.0
     # a black frame tells nothing
     assert exposure_change(before, torch.zeros_like(before)) == 0.0
+    # another scene with the same brightness: a cut, not an exposure change
+    other = net.thumbnail(camera(scene(96, 128, seed=1), 0.0))[:, 3:]
+    assert exposure_change(before, other) is None
 
 
 def test_stabilisation_integrates_changes_within_limit_and_leaks():
@@ -229,6 +232,16 @@ def test_shipped_model_holds_a_shot_steady_through_the_camera_s_auto_exposure():
     drift = lambda out: (out[-1] / out[0]).log2().abs().mean().item()  # stops, per pixel
     assert drift(frame_by_frame) > 0.3
     assert drift(video) < 0.3 * drift(frame_by_frame)
+
+
+def test_a_cut_between_shots_of_alike_brightness_resets_the_exposure_compensation():
+    model = FastITMModel()
+    _, state = model.process(torch.cat([camera(scene(seed=0), s) for s in (0.0, 0.0, 0.1, 0.2, 0.3)]), None)
+    assert state.stops < -0.2
+    other = camera(scene(seed=1), 0.3)
+    assert not is_scene_cut(soft_histogram(model.net.thumbnail(other)[:, 3:], model.net.bins), state.hist)
+    _, state = model.process(other, state)
+    assert state.stops == 0.0
 
 
 def test_shipped_model_ends_a_fade_from_black_at_the_shot_s_own_brightness():
