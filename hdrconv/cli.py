@@ -260,6 +260,8 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
           seed: int = typer.Option(TrainConfig.seed, help="Seed of weights and data."),
           log_every: int = typer.Option(TrainConfig.log_every, help="Steps between log lines."),
           checkpoint_every: int = typer.Option(TrainConfig.checkpoint_every, help="Steps between checkpoints."),
+          graphics: int = typer.Option(TrainConfig.graphics, help="Procedural graphics scenes (bars, ramps, "
+                                                                   "saturated colours) added to the training images."),
           arch: List[str] = typer.Option([], "--arch", help="KEY=VALUE network argument override (repeat)."),
           resume: bool = typer.Option(False, "--resume", help="Continue from OUT.ckpt (budget is the total)."),
           force: bool = typer.Option(False, "--force", help="Replace an existing OUT."),
@@ -274,7 +276,7 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
     _state["json"] = json_out
     config = TrainConfig(model=model, data=data, out=out, steps=steps, minutes=minutes, batch_size=batch_size,
                          patch=patch, lr=lr, weight_decay=weight_decay, loss=loss, seed=seed, log_every=log_every,
-                         checkpoint_every=checkpoint_every, arch=parse_arch(arch))
+                         checkpoint_every=checkpoint_every, graphics=graphics, arch=parse_arch(arch))
     card = run_training(config, resume=resume, force=force, log=lambda line: typer.echo(line, err=True))
     if json_out:
         typer.echo(json.dumps(card))

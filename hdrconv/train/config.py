@@ -28,6 +28,8 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 50
     checkpoint_every: int = 500
+    graphics: int = 0
+    """Procedural graphics scenes added to the training images (:func:`hdrconv.train.data.graphics_scenes`)."""
     arch: dict = field(default_factory=dict)
     baselines: tuple[str, ...] = BASELINES
 
@@ -42,5 +44,7 @@ class TrainConfig:
             raise UsageError(f"unknown loss {self.loss!r} (available: {', '.join(LOSSES)})")
         if self.batch_size < 1 or self.patch < 16:
             raise UsageError("batch size must be >= 1 and the patch >= 16 pixels")
+        if self.graphics < 0:
+            raise UsageError("--graphics must be >= 0")
         if self.log_every < 1 or self.checkpoint_every < 1:
             raise UsageError("--log-every and --checkpoint-every must be >= 1")

@@ -6,6 +6,9 @@
   mountain landscape, from all three sources). Any other folder holds out every 5th image by name.
 - **Scenes** (:func:`load_scenes`): images read once, downscaled (pixel-area averaging) so that the long
   side is at most ``max_size``, with the whole-image statistics the grading needs for crops.
+- **Graphics scenes** (:func:`graphics_scenes`): procedural flat colours, bars and ramps added to the
+  training scenes, so that a model also sees the saturated synthetic content (titles, test patterns,
+  animation) photographs never show.
 - **Training samples** (:func:`itm_batch`): random patches with random flips / rot90, graded with the
   randomised anchor of :mod:`hdrconv.train.grading` and turned into SDR with a random recipe of
   :mod:`hdrconv.train.synthesis`: pairs (BT.709 R'G'B' 8-bit SDR, PQ BT.2020 R'G'B' HDR10).
@@ -16,6 +19,7 @@
 
 from __future__ import annotations
 
+import colorsys
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +119,51 @@ def load_scenes(paths: list[Path], max_size: int) -> list[Scene]:
             raise InputDataError(f"{p}: image is black")
         max_rgb = float(RGB_to_RGB(image, SDR_COLOURSPACE, HDR_COLOURSPACE).amax())
         scenes.append(Scene(p.name, image, scene_key(image), max_rgb))
+    return scenes
+
+
+def graphics_image(rng: np.random.Generator, size: int = 512) -> torch.Tensor:
+    """A procedural graphics scene ``(3, size, size)`` in scene-linear BT.709: a flat or graded
+    background under 4 to 24 rectangles (full-height bars or boxes), flat or ramped, of random hue,
+    mostly fully saturated (primaries, secondaries and everything between), over 8 stops of
+    brightness, a few of them brighter than diffuse white (lights, neon)."""
+
+    def colour() -> np.ndarray:
+        saturation = 1.0 if rng.random() < 0.6 else rng.random()
+        rgb = np.array(colorsys.hsv_to_rgb(rng.random(), saturation, 1.0)) ** 2.4  # signal -> light
+        stops = rng.uniform(-6, 2) if rng.random() < 0.9 else rng.uniform(2, 4)
+        return rgb * 2.0**stops
+
+    def ramp(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+        return a[:, None] + (b - a)[:, None] * np.linspace(0, 1, n)[None]
+
+    image = np.empty((3, size, size))
+    a = colour()
+    image[:] = (ramp(a, colour(), size)[:, :, None] if rng.random() < 0.5 else a[:, None, None])
+    for _ in range(int(rng.integers(4, 25))):
+        if rng.random() < 0.5:  # a bar, like a test pattern's
+            y0, y1 = 0, size
+        else:
+            y0, y1 = sorted(int(v) for v in rng.integers(0, size, 2))
+        x0, x1 = sorted(int(v) for v in rng.integers(0, size, 2))
+        if y1 - y0 < 2 or x1 - x0 < 2:
+            continue
+        a = colour()
+        if rng.random() < 0.3:  # a horizontal ramp
+            image[:, y0:y1, x0:x1] = ramp(a, colour(), x1 - x0)[:, None, :]
+        else:
+            image[:, y0:y1, x0:x1] = a[:, None, None]
+    return torch.from_numpy(image.astype(np.float32))
+
+
+def graphics_scenes(count: int, seed: int, size: int = 512) -> list[Scene]:
+    """``count`` :func:`graphics_image` scenes, reproducible from ``seed``."""
+    rng = np.random.default_rng(seed)
+    scenes = []
+    for i in range(count):
+        image = graphics_image(rng, size)
+        max_rgb = float(RGB_to_RGB(image, SDR_COLOURSPACE, HDR_COLOURSPACE).amax())
+        scenes.append(Scene(f"graphics-{i}", image, scene_key(image), max_rgb))
     return scenes
 
 

@@ -41,8 +41,8 @@ from hdrconv.models import registry
 from hdrconv.models.base import LearnedModel
 from hdrconv.train import grading, synthesis
 from hdrconv.train.config import TrainConfig
-from hdrconv.train.data import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, itm_batch, load_scenes,
-                                manifest_hash, split)
+from hdrconv.train.data import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, graphics_scenes, itm_batch,
+                                load_scenes, manifest_hash, split)
 from hdrconv.train.losses import LOSSES
 
 FINAL_LR_FRACTION = 0.01
@@ -175,8 +175,9 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
     train_paths, val_paths = split(paths)
     if not train_paths or not val_paths:
         raise UsageError(f"{config.data}: need at least 2 HDR images (training and validation)")
-    log(f"data: {len(train_paths)} training, {len(val_paths)} validation images from {config.data}")
-    scenes = load_scenes(train_paths, TRAINING_MAX_SIZE)
+    log(f"data: {len(train_paths)} training, {len(val_paths)} validation images from {config.data}"
+        + (f", {config.graphics} graphics scenes" if config.graphics else ""))
+    scenes = load_scenes(train_paths, TRAINING_MAX_SIZE) + graphics_scenes(config.graphics, config.seed)
     val_samples = samples_for("itm", val_paths, "images")
 
     step, elapsed = 0, 0.0

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from hdrconv.io.hdr_image import list_hdr_images
-from hdrconv.train.data import (VALIDATION_FILES, itm_batch, itm_clip_samples, itm_validation_samples,
-                                load_scenes, manifest_hash, split)
+from hdrconv.train.data import (VALIDATION_FILES, graphics_scenes, itm_batch, itm_clip_samples,
+                                itm_validation_samples, load_scenes, manifest_hash, split)
 from hdrconv.train.synthesis import TONE_MAPPERS
 from tests.hdr_data import write_hdr_folder
 
@@ -58,3 +58,17 @@ def test_validation_samples_are_fixed(tmp_path):
     c1, c2 = itm_clip_samples(scenes, frames=4), itm_clip_samples(scenes, frames=4)
     assert c1[0].sdr.shape == (4, 3, 24, 32) and torch.equal(c1[0].sdr, c2[0].sdr)
     assert c1[0].coords.shape == (3, 24, 32, 2)
+
+
+def test_graphics_scenes_are_reproducible_saturated_and_train_like_photographs():
+    a, b = graphics_scenes(3, seed=7, size=128), graphics_scenes(3, seed=7, size=128)
+    assert [s.name for s in a] == ["graphics-0", "graphics-1", "graphics-2"]
+    assert all(torch.equal(x.image, y.image) for x, y in zip(a, b))
+    assert not torch.equal(a[0].image, graphics_scenes(1, seed=8, size=128)[0].image)
+    image = torch.cat([s.image.flatten(1) for s in a], dim=1)
+    assert image.shape[0] == 3 and float(image.min()) >= 0
+    # saturated colours: many pixels with one channel at (or near) zero and another far above it
+    rgb_max, rgb_min = image.amax(dim=0), image.amin(dim=0)
+    assert ((rgb_min < 0.01 * rgb_max) & (rgb_max > 0)).float().mean() > 0.2
+    sdr, pq = itm_batch(a, np.random.default_rng(0), 4, 64)
+    assert sdr.shape == pq.shape == (4, 3, 64, 64) and torch.isfinite(pq).all()

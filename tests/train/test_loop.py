@@ -74,5 +74,7 @@ def test_train_refuses_bad_requests(tmp_path):
         train(_config(data, tmp_path / "x.pt", model="test-sdr-at-203"))
     with pytest.raises(UsageError):
         train(_config(data, tmp_path / "x.pt", arch={"width": 3}))
+    with pytest.raises(UsageError):
+        train(_config(data, tmp_path / "x.pt", graphics=-1))
     with pytest.raises(InputMissingError):
         train(_config(data, tmp_path / "x.pt"), resume=True)
