@@ -15,11 +15,21 @@ use many curves; so every sample draws its own :class:`SDRRecipe` (:func:`random
   signal, a straight line that brings a random white clip of 200-600 % scene light to 100 %), shown on
   a BT.1886 display: the end-to-end gamma of about 1.2 of real SDR television (ITU-R BT.2390 §6.1);
 - ``bt2446a``, ``bt2446c``: Report ITU-R BT.2446-1 Methods A and C, HDR to SDR
-  (:mod:`hdrconv.color.bt2446`), applied to the HDR10 grade itself, as a broadcaster would derive SDR.
+  (:mod:`hdrconv.color.bt2446`), applied to the HDR10 grade itself, as a broadcaster would derive SDR;
+- ``drago``: the adaptive logarithmic mapping of Drago et al. 2003 ("Adaptive Logarithmic Mapping
+  for Displaying High Contrast Scenes", Eq. 4, display white 100 cd/m2), with a random bias, adapted
+  to the brightest light of the sample;
+- ``sigmoid``: a generic filmic S-curve, f(a x) / f(a W) with f(y) = y^c / (y^c + 1), a = 2, random
+  contrast c and white point W: the shape of most camera "looks" and grading LUTs.
 
-The camera-like curves (``clip``, ``reinhard``, ``hable``) see the relative scene light of
+Training draws from all eight; validation and evaluation keep the first six
+(:data:`EVALUATION_TONE_MAPPERS`), so that every model card and every ``hdrconv eval`` table is
+judged on the same pixels as before the family grew.
+
+The camera-like curves (``clip``, ``reinhard``, ``hable``, ``drago``, ``sigmoid``) see the relative scene light of
 :func:`hdrconv.train.grading.expose` (1.0 = reference white = SDR peak white, BT.2408) times a random
-SDR exposure of +-:data:`SDR_EXPOSURE_STOPS`. Saturation handling: ``reinhard`` and ``hable`` run
+SDR exposure of +-:data:`SDR_EXPOSURE_STOPS`. Saturation handling: ``reinhard``, ``hable``, ``drago``
+and ``sigmoid`` run
 either per channel (highlights bleach to white, like film and most cameras) or on luminance with the
 colour correction of Mantiuk et al. 2009 ("Color correction for tone mapping": C_out =
 (C_in / L_in) ** s * L_out) with a random saturation exponent s. The BT.2446 outputs are BT.2020 and
@@ -34,6 +44,7 @@ the input domain of every model (:mod:`hdrconv.models.base`).
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import asdict, dataclass
 
 import av
@@ -46,8 +57,11 @@ from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886
 from hdrconv.train.grading import luminance
 
-TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c")
-"""The tone-mapper family, drawn uniformly per sample."""
+TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c", "drago", "sigmoid")
+"""The tone-mapper family of training, drawn uniformly per sample."""
+
+EVALUATION_TONE_MAPPERS = TONE_MAPPERS[:6]
+"""The tone mappers of validation and evaluation samples (:func:`evaluation_recipes`)."""
 
 SDR_EXPOSURE_STOPS = 0.5
 """Half-width, in stops, of the random SDR exposure of the camera-like tone mappers."""
@@ -60,6 +74,15 @@ KNEE_POINT_RANGE = (0.80, 0.95)
 
 KNEE_WHITE_RANGE = (2.0, 6.0)
 """Uniform range of the camera white clip, relative scene light (200-600 %)."""
+
+DRAGO_BIAS_RANGE = (0.7, 0.9)
+"""Uniform range of the Drago et al. 2003 bias parameter b (the paper recommends 0.7-0.9)."""
+
+SIGMOID_CONTRAST_RANGE = (1.1, 1.7)
+"""Uniform range of the contrast exponent c of the ``sigmoid`` curve."""
+
+SIGMOID_WHITE_RANGE = (4.0, 16.0)
+"""Log-uniform range of the ``sigmoid`` white point, relative scene light."""
 
 SATURATION_RANGE = (0.6, 1.0)
 """Uniform range of the Mantiuk et al. 2009 saturation exponent s of the luminance-based variants."""
@@ -85,6 +108,9 @@ class SDRRecipe:
     reinhard_white: float = 8.0
     knee_point: float = 0.85
     knee_white: float = 4.0
+    drago_bias: float = 0.85
+    sigmoid_contrast: float = 1.4
+    sigmoid_white: float = 8.0
     per_channel: bool = True
     """Tone map R, G, B separately (else luminance with the saturation exponent)."""
     saturation: float = 1.0
@@ -109,6 +135,9 @@ def random_recipe(rng: np.random.Generator, tone_mappers: tuple[str, ...] = TONE
         reinhard_white=float(np.exp(rng.uniform(np.log(lo), np.log(hi)))),
         knee_point=float(rng.uniform(*KNEE_POINT_RANGE)),
         knee_white=float(rng.uniform(*KNEE_WHITE_RANGE)),
+        drago_bias=float(rng.uniform(*DRAGO_BIAS_RANGE)),
+        sigmoid_contrast=float(rng.uniform(*SIGMOID_CONTRAST_RANGE)),
+        sigmoid_white=float(np.exp(rng.uniform(*np.log(SIGMOID_WHITE_RANGE)))),
         per_channel=bool(rng.random() < 0.5),
         saturation=float(rng.uniform(*SATURATION_RANGE)),
         crf=int(rng.integers(H264_CRF_RANGE[0], H264_CRF_RANGE[1] + 1)) if rng.random() < h264_probability else None,
@@ -118,7 +147,7 @@ def random_recipe(rng: np.random.Generator, tone_mappers: tuple[str, ...] = TONE
 def evaluation_recipes() -> list[SDRRecipe]:
     """The fixed recipes of validation and evaluation: each tone mapper once, mid-range parameters,
     luminance-based with s = 0.8 for the curves that have the choice, no compression."""
-    return [SDRRecipe(t, per_channel=t == "clip", saturation=0.8) for t in TONE_MAPPERS]
+    return [SDRRecipe(t, per_channel=t == "clip", saturation=0.8) for t in EVALUATION_TONE_MAPPERS]
 
 
 def reinhard_extended(L: torch.Tensor, white: float) -> torch.Tensor:
@@ -134,6 +163,26 @@ def hable_filmic(x: torch.Tensor) -> torch.Tensor:
         return (x * (A * x + C * B) + D * E) / (x * (A * x + B) + D * F) - E / F
 
     return f(_HABLE_EXPOSURE_BIAS * x) / f(torch.tensor(_HABLE_WHITE, dtype=x.dtype))
+
+
+def drago_adaptive_log(L: torch.Tensor, bias: float, L_max: float) -> torch.Tensor:
+    """Drago et al. 2003, Eq. 4, with display white L_dmax = 100 cd/m2 (its factor 0.01 L_dmax is 1):
+    ``log(L + 1) / log(2 + 8 (L / L_max) ** (log b / log 0.5)) / log10(L_max + 1)``; ``L_max`` maps
+    to 1."""
+    exponent = math.log(bias) / math.log(0.5)
+    L = L.clamp(min=0)
+    return torch.log1p(L) / torch.log(2 + 8 * (L / L_max) ** exponent) / math.log10(L_max + 1)
+
+
+def sigmoid_filmic(x: torch.Tensor, contrast: float, white: float, scale: float = 2.0) -> torch.Tensor:
+    """``f(scale x) / f(scale white)``, ``f(y) = y^c / (y^c + 1)``: an S-curve in log light whose
+    ``white`` maps to 1."""
+
+    def f(y):
+        yc = y.clamp(min=0) ** contrast
+        return yc / (yc + 1)
+
+    return f(scale * x) / f(torch.tensor(scale * white, dtype=x.dtype))
 
 
 def oetf_BT709(L: torch.Tensor) -> torch.Tensor:
@@ -187,6 +236,13 @@ def tone_map_SDR(relative: torch.Tensor, graded_nits: torch.Tensor, recipe: SDRR
         out = _tone_map_luminance_or_channels(x, lambda L: reinhard_extended(L, recipe.reinhard_white), recipe)
     elif t == "camera":
         out = eotf_BT1886(camera_knee(x, recipe.knee_point, recipe.knee_white))
+    elif t == "drago":
+        L_max = max(float(luminance(x).max()), 1.0)  # adapted to the sample's brightest light
+        out = _tone_map_luminance_or_channels(
+            x, lambda L: drago_adaptive_log(L, recipe.drago_bias, L_max), recipe)
+    elif t == "sigmoid":
+        out = _tone_map_luminance_or_channels(
+            x, lambda L: sigmoid_filmic(L, recipe.sigmoid_contrast, recipe.sigmoid_white), recipe)
     else:
         out = _tone_map_luminance_or_channels(x, hable_filmic, recipe)
     return out.clamp(0, 1)

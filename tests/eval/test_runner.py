@@ -8,7 +8,7 @@ from hdrconv.errors import UsageError
 from hdrconv.eval.runner import evaluate, evaluation_files
 from hdrconv.models.base import Model
 from hdrconv.train.data import VALIDATION_FILES
-from hdrconv.train.synthesis import TONE_MAPPERS
+from hdrconv.train.synthesis import EVALUATION_TONE_MAPPERS
 from tests.hdr_data import write_hdr_folder
 
 
@@ -54,7 +54,7 @@ def test_models_side_by_side_on_images(tmp_path):
     data = write_hdr_folder(tmp_path, ["a.exr", "b.exr"])
     rows = evaluate([_SDRAt(REFERENCE_WHITE_NITS), _SDRAt(20.0)], data)
     assert [r.model for r in rows] == ["sdr-at-203.0", "sdr-at-20.0"]
-    assert all(r.samples == 2 * len(TONE_MAPPERS) for r in rows)  # every image with every tone mapper
+    assert all(r.samples == 2 * len(EVALUATION_TONE_MAPPERS) for r in rows)  # every image with every tone mapper
     assert set(rows[0].mean) == {"psnr_pq", "ssim_pq", "delta_e_itp", "psnr_mu"}
     # SDR at the reference white of the grading beats SDR ten times too dark
     assert rows[0].mean["psnr_pq"] > rows[1].mean["psnr_pq"] + 5
@@ -62,8 +62,8 @@ def test_models_side_by_side_on_images(tmp_path):
     d = rows[0].as_dict()
     assert d["metrics"]["psnr_pq"]["std"] >= 0 and d["kind"] == "analytic"
     groups = d["by_tone_mapper"]
-    assert set(groups) == set(TONE_MAPPERS)
-    assert sum(g["psnr_pq"] for g in groups.values()) / len(TONE_MAPPERS) == pytest.approx(rows[0].mean["psnr_pq"])
+    assert set(groups) == set(EVALUATION_TONE_MAPPERS)
+    assert sum(g["psnr_pq"] for g in groups.values()) / len(EVALUATION_TONE_MAPPERS) == pytest.approx(rows[0].mean["psnr_pq"])
 
 
 def test_clips_add_temporal_metrics_and_catch_flicker(tmp_path):

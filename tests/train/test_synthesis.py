@@ -4,9 +4,10 @@ import torch
 
 from hdrconv.color._colour import colour
 from hdrconv.train.grading import expose, grade_HDR10, luminance
-from hdrconv.train.synthesis import (TONE_MAPPERS, SDRRecipe, camera_knee, evaluation_recipes,
-                                     gamut_map_BT2020_to_BT709, h264_roundtrip, hable_filmic, oetf_BT709,
-                                     random_recipe, reinhard_extended, synthesize_SDR, tone_map_SDR)
+from hdrconv.train.synthesis import (EVALUATION_TONE_MAPPERS, TONE_MAPPERS, SDRRecipe, camera_knee,
+                                     drago_adaptive_log, evaluation_recipes, gamut_map_BT2020_to_BT709,
+                                     h264_roundtrip, hable_filmic, oetf_BT709, random_recipe, reinhard_extended,
+                                     sigmoid_filmic, synthesize_SDR, tone_map_SDR)
 
 
 def _scene(h=16, w=24, seed=0):
@@ -19,10 +20,20 @@ def test_curves_hand_computed_points():
     np.testing.assert_allclose(reinhard_extended(x, 4.0).numpy(), [0, 0.5 * (1 + 1 / 16), 1.0], rtol=1e-6)
     w = torch.tensor([0.0, 11.2 / 2])  # exposure bias 2: W / 2 reaches white
     np.testing.assert_allclose(hable_filmic(w).numpy(), [0.0, 1.0], atol=1e-6)
+    # Drago: L_max maps to 1; with b = 0.5 the exponent is 1: log(2) / log(2 + 8 / 15) / log10(16) at L = 1
+    L = torch.tensor([0.0, 1.0, 15.0], dtype=torch.float64)
+    np.testing.assert_allclose(drago_adaptive_log(L, 0.5, 15.0).numpy(),
+                               [0.0, np.log(2) / np.log(2 + 8 / 15) / np.log10(16), 1.0], rtol=1e-12)
+    # sigmoid: white maps to 1, and with c = 1, scale 2: f(2) / f(16) = (2 / 3) / (16 / 17) at x = 1
+    x = torch.tensor([0.0, 1.0, 8.0], dtype=torch.float64)
+    np.testing.assert_allclose(sigmoid_filmic(x, 1.0, 8.0).numpy(), [0.0, (2 / 3) / (16 / 17), 1.0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("recipe", evaluation_recipes() + [SDRRecipe("reinhard", per_channel=False, saturation=0.6),
-                                                           SDRRecipe("hable", exposure_stops=0.5)],
+                                                           SDRRecipe("hable", exposure_stops=0.5),
+                                                           SDRRecipe("drago", per_channel=False, saturation=0.8),
+                                                           SDRRecipe("sigmoid", drago_bias=0.7),
+                                                           SDRRecipe("sigmoid", per_channel=False, sigmoid_contrast=1.7)],
                          ids=lambda r: f"{r.tone_mapper}")
 def test_sdr_is_8bit_signal_in_range_and_monotone_in_scene_light(recipe):
     rel = expose(_scene())
@@ -84,8 +95,10 @@ def test_random_recipes_are_seeded_and_cover_the_family():
     assert {r.tone_mapper for r in drawn} == set(TONE_MAPPERS)
     compressed = [r.crf for r in drawn if r.crf is not None]
     assert 20 < len(compressed) < 80 and min(compressed) >= 18 and max(compressed) <= 32
+    assert set(EVALUATION_TONE_MAPPERS) < set(TONE_MAPPERS)
+    assert [r.tone_mapper for r in evaluation_recipes()] == list(EVALUATION_TONE_MAPPERS)
     with pytest.raises(ValueError):
-        SDRRecipe("drago")
+        SDRRecipe("aces")
 
 
 def test_camera_oetf_against_colour_science_and_knee_hand_computed():
