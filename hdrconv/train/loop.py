@@ -90,6 +90,7 @@ def synthesis_settings() -> dict:
                 "drago_bias_range": list(synthesis.DRAGO_BIAS_RANGE),
                 "sigmoid_contrast_range": list(synthesis.SIGMOID_CONTRAST_RANGE),
                 "sigmoid_white_range": list(synthesis.SIGMOID_WHITE_RANGE),
+                "eetf_sdr_white_range_nits": list(synthesis.SDR_WHITE_RANGE),
                 "exposure_stops": synthesis.SDR_EXPOSURE_STOPS,
                 "reinhard_white_range": list(synthesis.REINHARD_WHITE_RANGE),
                 "camera_knee_point_range": list(synthesis.KNEE_POINT_RANGE),

@@ -20,9 +20,13 @@ use many curves; so every sample draws its own :class:`SDRRecipe` (:func:`random
   for Displaying High Contrast Scenes", Eq. 4, display white 100 cd/m2), with a random bias, adapted
   to the brightest light of the sample;
 - ``sigmoid``: a generic filmic S-curve, f(a x) / f(a W) with f(y) = y^c / (y^c + 1), a = 2, random
-  contrast c and white point W: the shape of most camera "looks" and grading LUTs.
+  contrast c and white point W: the shape of most camera "looks" and grading LUTs;
+- ``eetf``: the HDR10 grade shown on an SDR display the way players and TVs do it: the ITU-R BT.2390
+  EETF from the mastering peak down to an SDR white of 100-203 cd/m2 (per channel, or on max(R, G, B)
+  keeping the hue), display light relative to that white. Unlike the scene-referred curves above, it
+  keeps the grade's mid-tones in cd/m2, so its SDR is up to a stop brighter.
 
-Training draws from all eight; validation and evaluation keep the first six
+Training draws from all nine; validation and evaluation keep the first six
 (:data:`EVALUATION_TONE_MAPPERS`), so that every model card and every ``hdrconv eval`` table is
 judged on the same pixels as before the family grew.
 
@@ -51,13 +55,14 @@ import av
 import numpy as np
 import torch
 
+from hdrconv.color.bt2390 import eetf_BT2390
 from hdrconv.color.bt2446 import hdr_to_sdr_BT2446_A, hdr_to_sdr_BT2446_C
 from hdrconv.color.conventions import HDR_COLOURSPACE, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
-from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886
-from hdrconv.train.grading import luminance
+from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886, eotf_inverse_ST2084, eotf_ST2084
+from hdrconv.train.grading import MASTERING_PEAK_NITS, luminance
 
-TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c", "drago", "sigmoid")
+TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c", "drago", "sigmoid", "eetf")
 """The tone-mapper family of training, drawn uniformly per sample."""
 
 EVALUATION_TONE_MAPPERS = TONE_MAPPERS[:6]
@@ -83,6 +88,9 @@ SIGMOID_CONTRAST_RANGE = (1.1, 1.7)
 
 SIGMOID_WHITE_RANGE = (4.0, 16.0)
 """Log-uniform range of the ``sigmoid`` white point, relative scene light."""
+
+SDR_WHITE_RANGE = (100.0, 203.0)
+"""Log-uniform range of the SDR white, cd/m2, of the ``eetf`` tone mapper."""
 
 SATURATION_RANGE = (0.6, 1.0)
 """Uniform range of the Mantiuk et al. 2009 saturation exponent s of the luminance-based variants."""
@@ -111,6 +119,7 @@ class SDRRecipe:
     drago_bias: float = 0.85
     sigmoid_contrast: float = 1.4
     sigmoid_white: float = 8.0
+    sdr_white: float = 100.0
     per_channel: bool = True
     """Tone map R, G, B separately (else luminance with the saturation exponent)."""
     saturation: float = 1.0
@@ -138,6 +147,7 @@ def random_recipe(rng: np.random.Generator, tone_mappers: tuple[str, ...] = TONE
         drago_bias=float(rng.uniform(*DRAGO_BIAS_RANGE)),
         sigmoid_contrast=float(rng.uniform(*SIGMOID_CONTRAST_RANGE)),
         sigmoid_white=float(np.exp(rng.uniform(*np.log(SIGMOID_WHITE_RANGE)))),
+        sdr_white=float(np.exp(rng.uniform(*np.log(SDR_WHITE_RANGE)))),
         per_channel=bool(rng.random() < 0.5),
         saturation=float(rng.uniform(*SATURATION_RANGE)),
         crf=int(rng.integers(H264_CRF_RANGE[0], H264_CRF_RANGE[1] + 1)) if rng.random() < h264_probability else None,
@@ -185,6 +195,22 @@ def sigmoid_filmic(x: torch.Tensor, contrast: float, white: float, scale: float 
     return f(scale * x) / f(torch.tensor(scale * white, dtype=x.dtype))
 
 
+def eetf_to_SDR(nits: torch.Tensor, sdr_white: float, per_channel: bool) -> torch.Tensor:
+    """An HDR10 grade (linear BT.2020, cd/m2) on an SDR display of white ``sdr_white`` cd/m2: the
+    ITU-R BT.2390 EETF from :data:`hdrconv.train.grading.MASTERING_PEAK_NITS` down to ``sdr_white``,
+    on each channel or on max(R, G, B) (then every channel scaled alike), divided by ``sdr_white``:
+    linear BT.2020 display light, 1.0 = SDR white."""
+
+    def roll_off(x):
+        return eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(x), MASTERING_PEAK_NITS, sdr_white))
+
+    nits = nits.clamp(min=0)
+    if per_channel:
+        return roll_off(nits) / sdr_white
+    peak = nits.amax(dim=-3, keepdim=True)
+    return nits * (roll_off(peak) / peak.clamp(min=1e-6)) / sdr_white
+
+
 def oetf_BT709(L: torch.Tensor) -> torch.Tensor:
     """ITU-R BT.709-6 OETF (item 1.2): scene light L -> signal V, V = 1 at L = 1. Not clipped above
     1: a camera's knee (:func:`camera_knee`) decides what becomes of brighter light."""
@@ -226,6 +252,8 @@ def tone_map_SDR(relative: torch.Tensor, graded_nits: torch.Tensor, recipe: SDRR
     grade (:func:`hdrconv.train.grading.grade_HDR10`); the BT.2446 methods start from the latter.
     """
     t = recipe.tone_mapper
+    if t == "eetf":
+        return gamut_map_BT2020_to_BT709(eetf_to_SDR(graded_nits, recipe.sdr_white, recipe.per_channel))
     if t in ("bt2446a", "bt2446c"):
         convert = hdr_to_sdr_BT2446_A if t == "bt2446a" else hdr_to_sdr_BT2446_C
         return gamut_map_BT2020_to_BT709(eotf_BT1886(convert(graded_nits).clamp(min=0)))

@@ -5,7 +5,7 @@ import torch
 from hdrconv.color._colour import colour
 from hdrconv.train.grading import expose, grade_HDR10, luminance
 from hdrconv.train.synthesis import (EVALUATION_TONE_MAPPERS, TONE_MAPPERS, SDRRecipe, camera_knee,
-                                     drago_adaptive_log, evaluation_recipes, gamut_map_BT2020_to_BT709,
+                                     drago_adaptive_log, eetf_to_SDR, evaluation_recipes, gamut_map_BT2020_to_BT709,
                                      h264_roundtrip, hable_filmic, oetf_BT709, random_recipe, reinhard_extended,
                                      sigmoid_filmic, synthesize_SDR, tone_map_SDR)
 
@@ -29,11 +29,13 @@ def test_curves_hand_computed_points():
     np.testing.assert_allclose(sigmoid_filmic(x, 1.0, 8.0).numpy(), [0.0, (2 / 3) / (16 / 17), 1.0], rtol=1e-12)
 
 
-@pytest.mark.parametrize("recipe", evaluation_recipes() + [SDRRecipe("reinhard", per_channel=False, saturation=0.6),
-                                                           SDRRecipe("hable", exposure_stops=0.5),
-                                                           SDRRecipe("drago", per_channel=False, saturation=0.8),
-                                                           SDRRecipe("sigmoid", drago_bias=0.7),
-                                                           SDRRecipe("sigmoid", per_channel=False, sigmoid_contrast=1.7)],
+MORE_RECIPES = [SDRRecipe("reinhard", per_channel=False, saturation=0.6), SDRRecipe("hable", exposure_stops=0.5),
+                SDRRecipe("drago", per_channel=False, saturation=0.8), SDRRecipe("sigmoid", drago_bias=0.7),
+                SDRRecipe("sigmoid", per_channel=False, sigmoid_contrast=1.7), SDRRecipe("eetf", sdr_white=100.0),
+                SDRRecipe("eetf", per_channel=False, sdr_white=203.0)]
+
+
+@pytest.mark.parametrize("recipe", evaluation_recipes() + MORE_RECIPES,
                          ids=lambda r: f"{r.tone_mapper}")
 def test_sdr_is_8bit_signal_in_range_and_monotone_in_scene_light(recipe):
     rel = expose(_scene())
@@ -61,6 +63,20 @@ def test_sdr_of_bt709_colours_stays_bt709():
     for recipe in evaluation_recipes():
         V = synthesize_SDR(grey, grade_HDR10(grey), recipe)
         assert float(V.amax(0).sub(V.amin(0)).max()) <= 1 / 255 + 1e-7, recipe.tone_mapper
+
+
+def test_eetf_keeps_mid_tones_in_nits_and_rolls_highlights_off_to_sdr_white():
+    nits = torch.tensor([10.0, 25.0, 1000.0]).view(1, 1, 3).expand(3, 1, 3).contiguous()  # the knee (white 100): ~28
+    for per_channel in (True, False):
+        out = eetf_to_SDR(nits, 100.0, per_channel)
+        np.testing.assert_allclose(out[:, 0, :2].numpy(), np.full((3, 2), [0.1, 0.25]), rtol=1e-3)
+        assert float(out[:, 0, 2].max()) == pytest.approx(1.0, rel=1e-3)  # the mastering peak reaches SDR white
+    # per channel, a saturated highlight loses saturation; on max(R, G, B) its ratios are kept
+    colour_ = torch.tensor([800.0, 200.0, 50.0]).view(3, 1, 1)
+    kept = eetf_to_SDR(colour_, 100.0, per_channel=False)[:, 0, 0]
+    np.testing.assert_allclose((kept / kept[0]).numpy(), [1.0, 0.25, 0.0625], rtol=1e-5)
+    each = eetf_to_SDR(colour_, 100.0, per_channel=True)[:, 0, 0]
+    assert float(each[1] / each[0]) > 0.3
 
 
 def test_gamut_mapping_keeps_bt709_colours_and_luminance_of_wider_ones():
