@@ -216,3 +216,13 @@ def test_models_lists_the_analytic_operators():
     rows = {m["name"]: m for m in json.loads(r.stdout)}
     assert {"bt2408", "bt2446a", "bt2446c"} <= set(rows)
     assert rows["bt2408"]["kind"] == "analytic" and rows["bt2408"]["params"] == 0
+
+
+def test_help_names_the_default_model():
+    # the help texts spell the default out (importing the presets would make every command slow to start)
+    from hdrconv.pipeline.presets import DEFAULT_MODEL
+
+    for command, words in (("itm", f"default: the preset's, {DEFAULT_MODEL})"),
+                           ("preview", f"default: {DEFAULT_MODEL})"), ("demo", f"default: {DEFAULT_MODEL})")):
+        r = run(command, "--help")
+        assert r.returncode == 0 and words in " ".join(r.stdout.replace("│", " ").split()), r.stdout

@@ -34,7 +34,8 @@ def test_frame_mean_matches_maxfall(tmp_path, capsys):
     # white and black halves: bt2408 gives 203 cd/m2 white, a frame mean of 101.5 (MaxFALL 102)
     src = make_patches(tmp_path / "in.mkv", [(235, 128, 128), (16, 128, 128)])
     hdr = tmp_path / "hdr.mkv"
-    assert main(["itm", str(src), str(hdr), "--preset", "fast-preview", "--crf", "0", "-q"]) == 0
+    assert main(["itm", str(src), str(hdr), "--model", "bt2408", "--preset", "fast-preview", "--crf", "0",
+                 "-q"]) == 0
     capsys.readouterr()
     assert main(["report", str(hdr), "-o", str(tmp_path / "r.png"), "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
