@@ -35,10 +35,12 @@ class IRNetModel(LearnedModel):
 @register
 class FastITMModel(LearnedModel):
     """FastITM (:mod:`hdrconv.models.fast_arch`): per-frame global mapping predicted from a thumbnail,
-    smoothed over time, plus a guided-upsampled local highlight gain. Real time on a CPU."""
+    smoothed and exposure-stabilised over time, plus a guided-upsampled local highlight gain. Real time
+    on a CPU; the default model."""
 
     name = "fastitm"
-    summary = "thumbnail-predicted global mapping + guided local gain, temporally smoothed; CPU real time"
+    summary = ("thumbnail-predicted global mapping + guided local gain, smoothed and exposure-stabilised "
+               "over time; CPU real time")
     default_arch: ClassVar[dict] = {}
     beta: ClassVar[float] = 0.95
     """Temporal smoothing of the global parameters (:func:`smooth_parameters`): a time constant of
