@@ -97,6 +97,12 @@ class Scene:
     max_rgb: float
     """Brightest max(R, G, B) once in BT.2020, scene units."""
 
+    @classmethod
+    def from_image(cls, name: str, image: torch.Tensor) -> Scene:
+        """The scene of ``image`` with its statistics."""
+        max_rgb = float(RGB_to_RGB(image, SDR_COLOURSPACE, HDR_COLOURSPACE).amax())
+        return cls(name, image, scene_key(image), max_rgb)
+
     def source_peak(self, stops: float) -> float:
         """The grade's source peak in cd/m2 at exposure offset ``stops``."""
         return self.max_rgb * exposure_gain(self.key, stops) * REFERENCE_WHITE_NITS
@@ -117,8 +123,7 @@ def load_scenes(paths: list[Path], max_size: int) -> list[Scene]:
         image = torch.from_numpy(_downscale(read_hdr_image(p), max_size)).permute(2, 0, 1).contiguous()
         if not float(image.max()) > 0:
             raise InputDataError(f"{p}: image is black")
-        max_rgb = float(RGB_to_RGB(image, SDR_COLOURSPACE, HDR_COLOURSPACE).amax())
-        scenes.append(Scene(p.name, image, scene_key(image), max_rgb))
+        scenes.append(Scene.from_image(p.name, image))
     return scenes
 
 
@@ -159,12 +164,7 @@ def graphics_image(rng: np.random.Generator, size: int = 512) -> torch.Tensor:
 def graphics_scenes(count: int, seed: int, size: int = 512) -> list[Scene]:
     """``count`` :func:`graphics_image` scenes, reproducible from ``seed``."""
     rng = np.random.default_rng(seed)
-    scenes = []
-    for i in range(count):
-        image = graphics_image(rng, size)
-        max_rgb = float(RGB_to_RGB(image, SDR_COLOURSPACE, HDR_COLOURSPACE).amax())
-        scenes.append(Scene(f"graphics-{i}", image, scene_key(image), max_rgb))
-    return scenes
+    return [Scene.from_image(f"graphics-{i}", graphics_image(rng, size)) for i in range(count)]
 
 
 def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
