@@ -285,8 +285,8 @@ class FastITMNet(nn.Module):
         x = x.clamp(BLACK_FLOOR, 1)
         y = luma_BT709(x)
         if exposure is not None:
-            # apply_exposure's gain, reusing the luma (the clipped channels' loss of luma is ignored)
-            k = lookup(exposure, y)
+            # the luma is scaled with the channels, not recomputed (the clipped channels' loss is ignored)
+            k = exposure_gain(exposure, y)
             x.mul_(k).clamp_(max=1)
             y.mul_(k).clamp_(max=1)
         curve = torch.exp(piecewise_linear(params["curve"], self.lut_size))
@@ -406,8 +406,13 @@ def exposure_gain_table(stops: float, size: int, knee: float = EXPOSURE_KNEE) ->
     return torch.exp2(stops * weight / BT1886_GAMMA)[None]
 
 
+def exposure_gain(table: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The gain of :func:`exposure_gain_table` ``table`` at each pixel of luma ``y`` ``(N, 1, H, W)``
+    in [0, 1] (the luma of the model's R'G'B' input)."""
+    return lookup(table.expand(y.shape[0], -1), y)
+
+
 def apply_exposure(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-    """``(N, 3, H, W)`` R'G'B' times the gain of :func:`exposure_gain_table` at each pixel's luma,
-    within [0, 1] (a per-pixel scalar keeps the hue)."""
-    y = luma_BT709(x).clamp_(0, 1)
-    return (x * lookup(table.expand(x.shape[0], -1), y)).clamp_(max=1)
+    """``(N, 3, H, W)`` R'G'B' times :func:`exposure_gain` at each pixel's luma, within [0, 1] (a
+    per-pixel scalar keeps the hue)."""
+    return (x * exposure_gain(table, luma_BT709(x))).clamp_(max=1)
