@@ -36,7 +36,7 @@ from hdrconv.eval.runner import WORKING_SIZE, evaluation_files, run_model
 from hdrconv.models import registry
 from hdrconv.train.data import load_scenes
 from hdrconv.train.grading import MASTERING_PEAK_NITS, expose, grade_HDR10
-from hdrconv.train.synthesis import eetf_to_SDR, gamut_map_BT2020_to_BT709, quantise_8bit
+from hdrconv.train.synthesis import SDRRecipe, gamut_map_BT2020_to_BT709, quantise_8bit, synthesize_SDR
 
 SHARED_HDR = Path(__file__).resolve().parents[2] / "shared" / "hdr"
 
@@ -64,15 +64,20 @@ def main() -> int:
     a = ap.parse_args()
     weights = dict(w.split("=", 1) for w in a.weights)
     models = [registry.create(n, **({"weights": weights[n]} if n in weights else {})) for n in a.models.split(",")]
-    curves = {"aces": lambda rel, nits: aces_filmic(rel), "reinhard10": lambda rel, nits: reinhard_ffmpeg(nits),
-              "bt2390": lambda rel, nits: gamut_map_BT2020_to_BT709(eetf_to_SDR(nits, SDR_DISPLAY_NITS, True))}
+    def signal(display_light):
+        return quantise_8bit(eotf_inverse_BT1886(display_light))
+
+    # SDR signal from (relative scene light, HDR10 grade); bt2390 is the training family's eetf recipe
+    curves = {"aces": lambda rel, nits: signal(aces_filmic(rel)),
+              "reinhard10": lambda rel, nits: signal(reinhard_ffmpeg(nits)),
+              "bt2390": lambda rel, nits: synthesize_SDR(rel, nits, SDRRecipe("eetf", sdr_white=SDR_DISPLAY_NITS))}
     results = {(m.name, c): [] for m in models for c in curves}
     for path in evaluation_files(a.data):
         (scene,) = load_scenes([path], WORKING_SIZE)
         relative = expose(scene.image, scene.key)
         nits = grade_HDR10(relative, scene.source_peak(0.0))[None]
         for c, curve in curves.items():
-            sdr = quantise_8bit(eotf_inverse_BT1886(curve(relative, nits[0])))[None]
+            sdr = curve(relative, nits[0])[None]
             for m in models:
                 out = run_model(m, sdr)
                 results[m.name, c].append((M.psnr_pq(out, nits), M.delta_E_ITP(out, nits)))
