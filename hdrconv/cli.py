@@ -265,6 +265,10 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
           graphics: int = typer.Option(TrainConfig.graphics, help="Procedural graphics scenes (bars, ramps, "
                                                                    "saturated colours) added to the training images."),
           arch: List[str] = typer.Option([], "--arch", help="KEY=VALUE network argument override (repeat)."),
+          init: Optional[str] = typer.Option(None, "--init", help="Start from these weights (fine-tune) instead "
+                                                                   "of random ones."),
+          bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast for forward/backward (about 2x "
+                                                          "faster on CPUs with AVX512-BF16)."),
           resume: bool = typer.Option(False, "--resume", help="Continue from OUT.ckpt (budget is the total)."),
           force: bool = typer.Option(False, "--force", help="Replace an existing OUT."),
           json_out: bool = typer.Option(False, "--json", help="Print the model card as JSON at the end.")):
@@ -278,7 +282,8 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
     _state["json"] = json_out
     config = TrainConfig(model=model, data=data, out=out, steps=steps, minutes=minutes, batch_size=batch_size,
                          patch=patch, lr=lr, weight_decay=weight_decay, loss=loss, seed=seed, log_every=log_every,
-                         checkpoint_every=checkpoint_every, graphics=graphics, arch=parse_arch(arch))
+                         checkpoint_every=checkpoint_every, graphics=graphics, init=init, bf16=bf16,
+                         arch=parse_arch(arch))
     card = run_training(config, resume=resume, force=force, log=lambda line: typer.echo(line, err=True))
     if json_out:
         typer.echo(json.dumps(card))

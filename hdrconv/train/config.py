@@ -30,6 +30,10 @@ class TrainConfig:
     checkpoint_every: int = 500
     graphics: int = 0
     """Procedural graphics scenes added to the training images (:func:`hdrconv.train.data.graphics_scenes`)."""
+    init: str | None = None
+    """Weights to start from instead of random ones (fine-tuning a shipped or earlier model)."""
+    bf16: bool = False
+    """Compute forward/backward in bfloat16 (autocast); weights and optimiser stay float32."""
     arch: dict = field(default_factory=dict)
     baselines: tuple[str, ...] = BASELINES
 

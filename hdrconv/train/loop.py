@@ -6,6 +6,12 @@ the ITM task, on patches synthesised from a folder of HDR images (:mod:`hdrconv.
 - Optimiser: AdamW with a cosine learning-rate schedule from ``lr`` to ``lr / 100``. The schedule runs
   on the *progress* of the budget, the larger of steps done / ``steps`` and time spent / ``minutes``,
   so that a time budget also ends at the low learning rate.
+- Start: random weights, or with ``init`` a weights file of the same architecture (fine-tuning); the
+  card then carries the ``training`` record of the card beside those weights, so the whole history
+  of the shipped weights stays on one card.
+- Precision: float32, or with ``bf16`` forward and backward under bfloat16 autocast (master weights
+  and AdamW state in float32): 0.29 s instead of 0.55 s per IRNet-2 step of 8 x 96² patches on this
+  project's AVX512-BF16 CPU. Validation always runs the float32 ``process`` users run.
 - Seeds: ``seed`` seeds numpy (data) and torch (initial weights); a checkpoint stores both generators,
   so an interrupted run resumed with ``resume=True`` continues the same sample stream. The budget is
   the total over the run and its resumptions.
@@ -23,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import platform
 import tempfile
 import time
@@ -139,6 +146,20 @@ def _synthesise_batch(scenes, rng: np.random.Generator, config: TrainConfig):
         torch.set_num_threads(threads)
 
 
+def _load_init(path: str, net: torch.nn.Module) -> dict | None:
+    """Load starting weights into ``net``; return the ``training`` record of their card, if any."""
+    weights = Path(path)
+    if not weights.is_file():
+        raise InputMissingError(f"--init: no such weights file: {weights}")
+    try:
+        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    except (RuntimeError, KeyError, pickle.UnpicklingError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(f"--init {weights}: not weights of this architecture ({first})") from None
+    card = weights.with_suffix(".card.json")
+    return json.loads(card.read_text())["training"] if card.is_file() else None
+
+
 def _save_checkpoint(path: Path, net, opt, step: int, elapsed: float, rng: np.random.Generator,
                      initial: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
@@ -184,6 +205,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
     scenes = load_scenes(train_paths, TRAINING_MAX_SIZE) + graphics_scenes(config.graphics, config.seed)
     val_samples = samples_for("itm", val_paths, "images")
 
+    init_training = _load_init(config.init, net) if config.init else None
     step, elapsed = 0, 0.0
     if resume:
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
@@ -214,7 +236,9 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
         for g in opt.param_groups:
             g["lr"] = lr
         sdr, target = _synthesise_batch(scenes, rng, config)
-        loss = loss_fn(net(sdr), target)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            pred = net(sdr)
+        loss = loss_fn(pred.float(), target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -251,7 +275,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
                      "steps_done": step, "wall_time_s": round(elapsed, 1), "optimizer": "AdamW",
                      "schedule": f"cosine to {FINAL_LR_FRACTION} x lr over the budget",
                      "augmentation": "random crop, horizontal/vertical flips, rot90",
-                     "network_domain": "BT.709 R'G'B' [0,1] -> PQ BT.2020 R'G'B' [0,1]"},
+                     "network_domain": "BT.709 R'G'B' [0,1] -> PQ BT.2020 R'G'B' [0,1]",
+                     **({"init_training": init_training} if init_training else {})},
         "data": {"folder": str(Path(config.data).resolve()), "training_images": [p.name for p in train_paths],
                  "validation_images": [p.name for p in val_paths], "manifest_sha256": manifest_hash(paths)},
         "synthesis": synthesis_settings(),

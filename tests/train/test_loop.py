@@ -78,3 +78,18 @@ def test_train_refuses_bad_requests(tmp_path):
         train(_config(data, tmp_path / "x.pt", graphics=-1))
     with pytest.raises(InputMissingError):
         train(_config(data, tmp_path / "x.pt"), resume=True)
+
+
+def test_fine_tuning_starts_from_the_given_weights_and_keeps_their_history(tmp_path):
+    data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+    first = train(_config(data, tmp_path / "first.pt", steps=10), log=lambda s: None)
+    tuned = train(_config(data, tmp_path / "tuned.pt", steps=10, init=str(tmp_path / "first.pt"), bf16=True),
+                  log=lambda s: None)
+    assert tuned["validation"]["step_0"] == first["validation"]["final"]
+    assert tuned["training"]["init_training"]["steps_done"] == 10 and tuned["training"]["bf16"]
+    assert tuned["validation"]["final"] != first["validation"]["final"]
+
+    with pytest.raises(UsageError, match="not weights of this architecture"):
+        train(_config(data, tmp_path / "x.pt", arch={"C": 4}, init=str(tmp_path / "first.pt")))
+    with pytest.raises(InputMissingError):
+        train(_config(data, tmp_path / "x.pt", init=str(tmp_path / "missing.pt")))

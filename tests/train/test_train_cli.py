@@ -20,6 +20,11 @@ def test_train_command_writes_weights_card_and_resumes(tmp_path, capsys):
     assert json.loads(out.with_suffix(".card.json").read_text()) == card
     assert set(torch.load(out, weights_only=True)) == {"body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias"}
 
+    tuned = tmp_path / "tuned.pt"
+    assert main(args[:5] + [str(tuned)] + args[6:] + ["--steps", "5", "--init", str(out), "--bf16", "--json"]) == 0
+    card_tuned = json.loads(capsys.readouterr().out)
+    assert card_tuned["training"]["bf16"] and card_tuned["training"]["init_training"]["steps_done"] == 10
+
 
 def test_train_command_errors_map_to_exit_codes(tmp_path, capsys):
     data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
@@ -27,6 +32,7 @@ def test_train_command_errors_map_to_exit_codes(tmp_path, capsys):
     assert main(base) == 64  # no budget
     assert main(base + ["--steps", "1", "--arch", "C"]) == 64
     assert main(base + ["--steps", "1", "--resume"]) == 66
+    assert main(base + ["--steps", "1", "--init", str(tmp_path / "none.pt")]) == 66
     (tmp_path / "x.pt").write_bytes(b"weights")
     assert main(base + ["--steps", "1"]) == 73  # exists, neither --force nor --resume
     assert main(["train", "bt2408", "--data", str(data), "--out", str(tmp_path / "y.pt"), "--steps", "1"]) == 64
