@@ -13,7 +13,7 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from hdrconv import __version__
 from hdrconv.errors import EX_INTERRUPTED, EX_SOFTWARE, EX_USAGE, HdrconvError
-from hdrconv.train.config import TrainConfig
+from hdrconv.train.config import TONE_MAPPERS, TrainConfig
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn ordinary video into real HDR10.")
@@ -265,6 +265,8 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
           graphics: int = typer.Option(TrainConfig.graphics, help="Procedural graphics scenes (bars, ramps, "
                                                                    "saturated colours) added to the training images."),
           arch: List[str] = typer.Option([], "--arch", help="KEY=VALUE network argument override (repeat)."),
+          tone_mappers: str = typer.Option(",".join(TONE_MAPPERS), "--tone-mappers",
+                                           help="SDR tone-mapper family to draw from (comma-separated subset)."),
           init: Optional[str] = typer.Option(None, "--init", help="Start from these weights (fine-tune) instead "
                                                                    "of random ones."),
           bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast for forward/backward (about 2x "
@@ -282,7 +284,8 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
     _state["json"] = json_out
     config = TrainConfig(model=model, data=data, out=out, steps=steps, minutes=minutes, batch_size=batch_size,
                          patch=patch, lr=lr, weight_decay=weight_decay, loss=loss, seed=seed, log_every=log_every,
-                         checkpoint_every=checkpoint_every, graphics=graphics, init=init, bf16=bf16,
+                         checkpoint_every=checkpoint_every, graphics=graphics,
+                         tone_mappers=tuple(t.strip() for t in tone_mappers.split(",") if t.strip()), init=init, bf16=bf16,
                          arch=parse_arch(arch))
     card = run_training(config, resume=resume, force=force, log=lambda line: typer.echo(line, err=True))
     if json_out:

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from hdrconv.errors import UsageError
 
 BASELINES = ("bt2408", "bt2446a", "bt2446c")
+
+TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c", "drago", "sigmoid", "eetf")
+"""The SDR tone-mapper family of training, drawn uniformly per sample (:mod:`hdrconv.train.synthesis`
+implements them; defined here so that the command line can show them without loading torch)."""
 """Analytic models whose validation metrics go into every model card."""
 
 
@@ -30,6 +34,8 @@ class TrainConfig:
     checkpoint_every: int = 500
     graphics: int = 0
     """Procedural graphics scenes added to the training images (:func:`hdrconv.train.data.graphics_scenes`)."""
+    tone_mappers: tuple[str, ...] = TONE_MAPPERS
+    """The SDR tone-mapper family drawn from (:mod:`hdrconv.train.synthesis`)."""
     init: str | None = None
     """Weights to start from instead of random ones (fine-tuning a shipped or earlier model)."""
     bf16: bool = False
@@ -48,6 +54,10 @@ class TrainConfig:
             raise UsageError(f"unknown loss {self.loss!r} (available: {', '.join(LOSSES)})")
         if self.batch_size < 1 or self.patch < 16:
             raise UsageError("batch size must be >= 1 and the patch >= 16 pixels")
+        unknown = set(self.tone_mappers) - set(TONE_MAPPERS)
+        if not self.tone_mappers or unknown:
+            raise UsageError(f"--tone-mappers: choose from {', '.join(TONE_MAPPERS)}"
+                             + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else ""))
         if self.graphics < 0:
             raise UsageError("--graphics must be >= 0")
         if self.log_every < 1 or self.checkpoint_every < 1:

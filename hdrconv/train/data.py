@@ -34,7 +34,7 @@ from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.errors import InputDataError
 from hdrconv.io.hdr_image import read_hdr_image
 from hdrconv.train.grading import expose, exposure_gain, grade_HDR10, random_exposure_stops, scene_key
-from hdrconv.train.synthesis import evaluation_recipes, random_recipe, synthesize_SDR
+from hdrconv.train.synthesis import TONE_MAPPERS, evaluation_recipes, random_recipe, synthesize_SDR
 from hdrconv.train.video import alternating_exposure, auto_exposure, render_clip
 
 VALIDATION_FILES = (
@@ -175,9 +175,10 @@ def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     return torch.rot90(x, int(rng.integers(4)), dims=(-2, -1))
 
 
-def itm_sample(scene: Scene, rng: np.random.Generator, patch: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """One training pair from a random ``patch`` x ``patch`` crop of ``scene``: (SDR BT.709 R'G'B',
-    HDR10 PQ BT.2020 R'G'B'), both ``(3, patch, patch)`` in [0, 1]."""
+def itm_sample(scene: Scene, rng: np.random.Generator, patch: int,
+               tone_mappers: tuple[str, ...] = TONE_MAPPERS) -> tuple[torch.Tensor, torch.Tensor]:
+    """One training pair from a random ``patch`` x ``patch`` crop of ``scene``, its SDR made by one of
+    ``tone_mappers``: (SDR BT.709 R'G'B', HDR10 PQ BT.2020 R'G'B'), both ``(3, patch, patch)`` in [0, 1]."""
     _, H, W = scene.image.shape
     if min(H, W) < patch:
         raise InputDataError(f"{scene.name}: {W}x{H} is smaller than the {patch}-pixel training patch")
@@ -186,14 +187,14 @@ def itm_sample(scene: Scene, rng: np.random.Generator, patch: int) -> tuple[torc
     stops = random_exposure_stops(rng)
     relative = expose(crop, scene.key, stops)
     nits = grade_HDR10(relative, scene.source_peak(stops))
-    sdr = synthesize_SDR(relative, nits, random_recipe(rng))
+    sdr = synthesize_SDR(relative, nits, random_recipe(rng, tone_mappers))
     return sdr, eotf_inverse_ST2084(nits)
 
 
-def itm_batch(scenes: list[Scene], rng: np.random.Generator, batch: int,
-              patch: int) -> tuple[torch.Tensor, torch.Tensor]:
+def itm_batch(scenes: list[Scene], rng: np.random.Generator, batch: int, patch: int,
+              tone_mappers: tuple[str, ...] = TONE_MAPPERS) -> tuple[torch.Tensor, torch.Tensor]:
     """``batch`` training pairs from scenes drawn uniformly: ``(batch, 3, patch, patch)`` each."""
-    pairs = [itm_sample(scenes[int(rng.integers(len(scenes)))], rng, patch) for _ in range(batch)]
+    pairs = [itm_sample(scenes[int(rng.integers(len(scenes)))], rng, patch, tone_mappers) for _ in range(batch)]
     return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
 
 

@@ -84,7 +84,7 @@ def machine() -> dict:
             "torch": torch.__version__}
 
 
-def synthesis_settings() -> dict:
+def synthesis_settings(tone_mappers: tuple[str, ...]) -> dict:
     """The data-synthesis constants a model was trained with."""
     return {
         "grading": {"anchor": "scene key (log-average luminance) -> middle grey",
@@ -93,7 +93,7 @@ def synthesis_settings() -> dict:
                     "reference_white_nits": grading.REFERENCE_WHITE_NITS,
                     "mastering_peak_nits": grading.MASTERING_PEAK_NITS,
                     "roll_off": "BT.2390 EETF on max(R,G,B), PQ domain", "primaries": "BT.2020", "signal": "PQ"},
-        "sdr": {"tone_mappers": list(synthesis.TONE_MAPPERS),
+        "sdr": {"tone_mappers": list(tone_mappers),
                 "drago_bias_range": list(synthesis.DRAGO_BIAS_RANGE),
                 "sigmoid_contrast_range": list(synthesis.SIGMOID_CONTRAST_RANGE),
                 "sigmoid_white_range": list(synthesis.SIGMOID_WHITE_RANGE),
@@ -141,7 +141,7 @@ def _synthesise_batch(scenes, rng: np.random.Generator, config: TrainConfig):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return itm_batch(scenes, rng, config.batch_size, config.patch)
+        return itm_batch(scenes, rng, config.batch_size, config.patch, tuple(config.tone_mappers))
     finally:
         torch.set_num_threads(threads)
 
@@ -271,7 +271,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
         "params": sum(p.numel() for p in net.parameters()),
         "weights": out.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "training": {**{k: v for k, v in asdict(config).items() if k not in ("model", "data", "out", "arch")},
+        "training": {**{k: v for k, v in asdict(config).items() if k not in ("model", "data", "out", "arch", "tone_mappers")},
                      "steps_done": step, "wall_time_s": round(elapsed, 1), "optimizer": "AdamW",
                      "schedule": f"cosine to {FINAL_LR_FRACTION} x lr over the budget",
                      "augmentation": "random crop, horizontal/vertical flips, rot90",
@@ -279,7 +279,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
                      **({"init_training": init_training} if init_training else {})},
         "data": {"folder": str(Path(config.data).resolve()), "training_images": [p.name for p in train_paths],
                  "validation_images": [p.name for p in val_paths], "manifest_sha256": manifest_hash(paths)},
-        "synthesis": synthesis_settings(),
+        "synthesis": synthesis_settings(config.tone_mappers),
         "machine": machine(),
         "validation": {"samples": len(val_samples), "step_0": initial, "final": final, "baselines": baselines,
                        "by_tone_mapper": by_tone_mapper},

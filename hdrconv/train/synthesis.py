@@ -26,7 +26,7 @@ use many curves; so every sample draws its own :class:`SDRRecipe` (:func:`random
   keeping the hue), display light relative to that white. Unlike the scene-referred curves above, it
   keeps the grade's mid-tones in cd/m2, so its SDR is up to a stop brighter.
 
-Training draws from all nine; validation and evaluation keep the first six
+Training draws from all nine (:data:`hdrconv.train.config.TONE_MAPPERS`, or a subset: ``--tone-mappers``); validation and evaluation keep the first six
 (:data:`EVALUATION_TONE_MAPPERS`), so that every model card and every ``hdrconv eval`` table is
 judged on the same pixels as before the family grew.
 
@@ -60,10 +60,9 @@ from hdrconv.color.bt2446 import hdr_to_sdr_BT2446_A, hdr_to_sdr_BT2446_C
 from hdrconv.color.conventions import HDR_COLOURSPACE, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886, eotf_inverse_ST2084, eotf_ST2084
+from hdrconv.train.config import TONE_MAPPERS
 from hdrconv.train.grading import MASTERING_PEAK_NITS, luminance
 
-TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c", "drago", "sigmoid", "eetf")
-"""The tone-mapper family of training, drawn uniformly per sample."""
 
 EVALUATION_TONE_MAPPERS = TONE_MAPPERS[:6]
 """The tone mappers of validation and evaluation samples (:func:`evaluation_recipes`)."""

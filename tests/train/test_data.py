@@ -72,3 +72,14 @@ def test_graphics_scenes_are_reproducible_saturated_and_train_like_photographs()
     assert ((rgb_min < 0.01 * rgb_max) & (rgb_max > 0)).float().mean() > 0.2
     sdr, pq = itm_batch(a, np.random.default_rng(0), 4, 64)
     assert sdr.shape == pq.shape == (4, 3, 64, 64) and torch.isfinite(pq).all()
+
+
+def test_training_batches_draw_only_from_the_chosen_tone_mappers(monkeypatch):
+    import hdrconv.train.data as data
+
+    drawn = []
+    real = data.synthesize_SDR
+    monkeypatch.setattr(data, "synthesize_SDR", lambda rel, nits, recipe: drawn.append(recipe.tone_mapper)
+                        or real(rel, nits, recipe))
+    data.itm_batch(data.graphics_scenes(1, seed=0), np.random.default_rng(0), 12, 32, ("hable", "eetf"))
+    assert len(drawn) == 12 and set(drawn) == {"hable", "eetf"}

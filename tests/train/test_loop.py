@@ -6,7 +6,7 @@ import torch
 from hdrconv.errors import InputMissingError, UsageError
 from hdrconv.models.registry import create
 from hdrconv.train.loop import TrainConfig, cosine_lr, parse_arch, train
-from hdrconv.train.synthesis import EVALUATION_TONE_MAPPERS
+from hdrconv.train.synthesis import EVALUATION_TONE_MAPPERS, TONE_MAPPERS
 from tests.hdr_data import write_hdr_folder
 
 
@@ -76,6 +76,9 @@ def test_train_refuses_bad_requests(tmp_path):
         train(_config(data, tmp_path / "x.pt", arch={"width": 3}))
     with pytest.raises(UsageError):
         train(_config(data, tmp_path / "x.pt", graphics=-1))
+    for family in [(), ("clip", "aces")]:
+        with pytest.raises(UsageError, match="--tone-mappers"):
+            train(_config(data, tmp_path / "x.pt", tone_mappers=family))
     with pytest.raises(InputMissingError):
         train(_config(data, tmp_path / "x.pt"), resume=True)
 
@@ -83,8 +86,10 @@ def test_train_refuses_bad_requests(tmp_path):
 def test_fine_tuning_starts_from_the_given_weights_and_keeps_their_history(tmp_path):
     data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
     first = train(_config(data, tmp_path / "first.pt", steps=10), log=lambda s: None)
-    tuned = train(_config(data, tmp_path / "tuned.pt", steps=10, init=str(tmp_path / "first.pt"), bf16=True),
-                  log=lambda s: None)
+    tuned = train(_config(data, tmp_path / "tuned.pt", steps=10, init=str(tmp_path / "first.pt"), bf16=True,
+                          tone_mappers=("clip", "hable")), log=lambda s: None)
+    assert first["synthesis"]["sdr"]["tone_mappers"] == list(TONE_MAPPERS)
+    assert tuned["synthesis"]["sdr"]["tone_mappers"] == ["clip", "hable"]
     assert tuned["validation"]["step_0"] == first["validation"]["final"]
     assert tuned["training"]["init_training"]["steps_done"] == 10 and tuned["training"]["bf16"]
     assert tuned["validation"]["final"] != first["validation"]["final"]
