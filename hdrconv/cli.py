@@ -285,8 +285,8 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
     config = TrainConfig(model=model, data=data, out=out, steps=steps, minutes=minutes, batch_size=batch_size,
                          patch=patch, lr=lr, weight_decay=weight_decay, loss=loss, seed=seed, log_every=log_every,
                          checkpoint_every=checkpoint_every, graphics=graphics,
-                         tone_mappers=tuple(t.strip() for t in tone_mappers.split(",") if t.strip()), init=init, bf16=bf16,
-                         arch=parse_arch(arch))
+                         tone_mappers=tuple(t.strip() for t in tone_mappers.split(",") if t.strip()),
+                         init=init, bf16=bf16, arch=parse_arch(arch))
     card = run_training(config, resume=resume, force=force, log=lambda line: typer.echo(line, err=True))
     if json_out:
         typer.echo(json.dumps(card))

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from hdrconv.errors import UsageError
 
 BASELINES = ("bt2408", "bt2446a", "bt2446c")
+"""Analytic models whose validation metrics go into every model card."""
 
 TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c", "drago", "sigmoid", "eetf")
 """The SDR tone-mapper family of training, drawn uniformly per sample (:mod:`hdrconv.train.synthesis`
 implements them; defined here so that the command line can show them without loading torch)."""
-"""Analytic models whose validation metrics go into every model card."""
 
 
 @dataclass

@@ -141,7 +141,7 @@ def _synthesise_batch(scenes, rng: np.random.Generator, config: TrainConfig):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return itm_batch(scenes, rng, config.batch_size, config.patch, tuple(config.tone_mappers))
+        return itm_batch(scenes, rng, config.batch_size, config.patch, config.tone_mappers)
     finally:
         torch.set_num_threads(threads)
 
@@ -271,7 +271,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
         "params": sum(p.numel() for p in net.parameters()),
         "weights": out.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "training": {**{k: v for k, v in asdict(config).items() if k not in ("model", "data", "out", "arch", "tone_mappers")},
+        "training": {**{k: v for k, v in asdict(config).items()
+                        if k not in ("model", "data", "out", "arch", "tone_mappers")},
                      "steps_done": step, "wall_time_s": round(elapsed, 1), "optimizer": "AdamW",
                      "schedule": f"cosine to {FINAL_LR_FRACTION} x lr over the budget",
                      "augmentation": "random crop, horizontal/vertical flips, rot90",

@@ -26,9 +26,10 @@ use many curves; so every sample draws its own :class:`SDRRecipe` (:func:`random
   keeping the hue), display light relative to that white. Unlike the scene-referred curves above, it
   keeps the grade's mid-tones in cd/m2, so its SDR is up to a stop brighter.
 
-Training draws from all nine (:data:`hdrconv.train.config.TONE_MAPPERS`, or a subset: ``--tone-mappers``); validation and evaluation keep the first six
-(:data:`EVALUATION_TONE_MAPPERS`), so that every model card and every ``hdrconv eval`` table is
-judged on the same pixels as before the family grew.
+Training draws from all nine (:data:`hdrconv.train.config.TONE_MAPPERS`, or a subset:
+``--tone-mappers``); validation and evaluation keep the first six (:data:`EVALUATION_TONE_MAPPERS`),
+so that every model card and every ``hdrconv eval`` table is judged on the same pixels as before the
+family grew.
 
 The camera-like curves (``clip``, ``reinhard``, ``hable``, ``drago``, ``sigmoid``) see the relative scene light of
 :func:`hdrconv.train.grading.expose` (1.0 = reference white = SDR peak white, BT.2408) times a random
