@@ -251,7 +251,7 @@ def eval_(model: List[str] = typer.Option(..., "--model", "-m", help="Model to e
 @app.command()
 def train(model: str = typer.Argument(..., help="Learned model to train (see hdrconv models)."),
           data: str = typer.Option(..., "--data", help="Folder of scene-linear HDR images (EXR, .hdr)."),
-          out: str = typer.Option(..., "--out", help="Weights file to write; OUT.card.json and OUT.ckpt go beside."),
+          out: str = typer.Option(..., "--out", help="Weights file to write; OUT.json (card) and OUT.ckpt go beside."),
           steps: Optional[int] = typer.Option(None, help="Budget in optimiser steps."),
           minutes: Optional[float] = typer.Option(None, help="Budget in minutes of training."),
           batch_size: int = typer.Option(TrainConfig.batch_size, help="Patches per step."),

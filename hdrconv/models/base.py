@@ -75,7 +75,12 @@ class Model(ABC):
 
 WEIGHTS_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "weights"
 """Weights shipped inside the package: ``NAME.pt`` (a state dict, loaded with ``weights_only=True`` so
-that loading never executes code) and ``NAME.card.json`` (the model card) beside it."""
+that loading never executes code) and ``NAME.json`` (the model card) beside it."""
+
+
+def model_card_path(weights):
+    """Where the model card of a weights file lies: beside it, same name, ``.json``."""
+    return weights.with_suffix(".json")
 
 
 class LearnedModel(Model):
@@ -95,7 +100,7 @@ class LearnedModel(Model):
         from pathlib import Path
 
         self._weights = Path(weights) if weights else WEIGHTS_DIR / f"{self.name}.pt"
-        card = self._weights.with_suffix(".card.json")
+        card = model_card_path(self._weights)
         self.card = json.loads(card.read_text()) if card.exists() else None
         args = dict(self.default_arch)
         if self.card:

@@ -15,9 +15,10 @@ the ITM task, on patches synthesised from a folder of HDR images (:mod:`hdrconv.
 - Seeds: ``seed`` seeds numpy (data) and torch (initial weights); a checkpoint stores both generators,
   so an interrupted run resumed with ``resume=True`` continues the same sample stream. The budget is
   the total over the run and its resumptions.
-- Output: ``OUT`` (the network's state dict, loadable with ``torch.load(weights_only=True)``),
-  ``OUT.card.json`` (the model card) and, during training, ``OUT.ckpt`` (network, optimiser, step,
-  time spent, generator states; also ``weights_only``-loadable).
+- Output: ``OUT`` (the network's state dict, loadable with ``torch.load(weights_only=True)``), the
+  model card beside it with the suffix ``.json`` (:func:`~hdrconv.models.base.model_card_path`) and,
+  during training, ``OUT`` with ``.ckpt`` (network, optimiser, step, time spent, generator states; also
+  ``weights_only``-loadable).
 - Validation: before the first step and at the end, the model runs through its own ``process`` (as
   ``hdrconv itm`` would run it, weights loaded from a file) on the validation samples of
   :func:`hdrconv.eval.runner.samples_for`; the card also carries the analytic baselines' metrics on
@@ -45,7 +46,7 @@ from hdrconv.errors import InputMissingError, OutputError, UsageError
 from hdrconv.eval.runner import Row, evaluate_model, samples_for
 from hdrconv.io.hdr_image import list_hdr_images
 from hdrconv.models import registry
-from hdrconv.models.base import LearnedModel
+from hdrconv.models.base import LearnedModel, model_card_path
 from hdrconv.train import grading, synthesis
 from hdrconv.train.config import TrainConfig
 from hdrconv.train.data import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, graphics_scenes, itm_batch,
@@ -156,7 +157,7 @@ def _load_init(path: str, net: torch.nn.Module) -> dict | None:
     except (RuntimeError, KeyError, pickle.UnpicklingError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UsageError(f"--init {weights}: not weights of this architecture ({first})") from None
-    card = weights.with_suffix(".card.json")
+    card = model_card_path(weights)
     return json.loads(card.read_text())["training"] if card.is_file() else None
 
 
@@ -180,7 +181,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
     if not out.parent.is_dir():
         raise OutputError(f"output folder does not exist: {out.parent}")
     ckpt_path = out.with_suffix(".ckpt")
-    card_path = out.with_suffix(".card.json")
+    card_path = model_card_path(out)
     if out.exists() and not (resume or force):
         raise OutputError(f"{out} exists (--force to replace it, --resume to continue its training)")
     if resume and not ckpt_path.exists():

@@ -45,7 +45,7 @@ def test_train_improves_on_step_0_resumes_exactly_and_writes_a_loadable_model(tm
     wb = torch.load(tmp_path / "b.pt", weights_only=True)
     assert wa.keys() == wb.keys() and all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
 
-    card = json.loads((tmp_path / "a.card.json").read_text())
+    card = json.loads((tmp_path / "a.json").read_text())
     assert card == json.loads(json.dumps(card_a))
     assert card["arch"] == {"C": 6} and card["params"] == 3 * 6 * 9 + 6 + 6 * 3 + 3
     assert card["training"]["steps_done"] == 40 and card["training"]["batch_size"] == 4

@@ -17,7 +17,7 @@ def test_train_command_writes_weights_card_and_resumes(tmp_path, capsys):
     card = json.loads(capsys.readouterr().out)
     assert card["training"]["steps_done"] == 10 and card["arch"] == {"C": 3}
     assert set(card["validation"]["baselines"]) == {"bt2408", "bt2446a", "bt2446c"}
-    assert json.loads(out.with_suffix(".card.json").read_text()) == card
+    assert json.loads(out.with_suffix(".json").read_text()) == card
     assert set(torch.load(out, weights_only=True)) == {"body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias"}
 
     tuned = tmp_path / "tuned.pt"
