@@ -21,10 +21,12 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from hdrconv.eval import metrics as M
-from hdrconv.eval.runner import WORKING_SIZE, evaluation_files, run_model
+from hdrconv.data import metrics as M
+from hdrconv.data.scenes import WORKING_SIZE
+from hdrconv.data.validation import run_model
+from hdrconv.eval.runner import evaluation_files
 from hdrconv.models import registry
-from hdrconv.train.data import itm_clip_samples, load_scenes
+from hdrconv.data.scenes import itm_clip_samples, load_scenes
 
 SHARED_HDR = Path(__file__).resolve().parents[2] / "shared" / "hdr"
 

@@ -48,8 +48,8 @@ from hdrconv.io.probe import probe  # noqa: E402
 from hdrconv.models import registry  # noqa: E402
 from hdrconv.pipeline.convert import convert  # noqa: E402
 from hdrconv.pipeline.run import build_model  # noqa: E402
-from hdrconv.train.grading import expose  # noqa: E402
-from hdrconv.train.synthesis import SDRRecipe, tone_map_SDR  # noqa: E402
+from hdrconv.data.grading import expose  # noqa: E402
+from hdrconv.data.synthesis import SDRRecipe, tone_map_SDR  # noqa: E402
 
 
 PHOTO = Path(__file__).resolve().parents[2] / "shared" / "hdr" / "openexr-images-mttamwest.exr"

@@ -13,7 +13,7 @@ versions, though, come from curves outside the evaluation family:
   trained on it);
 - ``bt2390``: the HDR10 grade on a 100 cd/m2 SDR display as players and TVs show it, the ITU-R
   BT.2390 EETF per channel (one member of the ``eetf`` tone mapper that training draws from since
-  it was added, :mod:`hdrconv.train.synthesis`).
+  it was added, :mod:`hdrconv.data.synthesis`).
 
 All are gamut mapped to BT.709 where needed, BT.1886 encoded and quantised to 8 bits. The table gives
 the mean PSNR-PQ and ΔE_ITP per curve.
@@ -31,12 +31,14 @@ from rich.console import Console
 from rich.table import Table
 
 from hdrconv.color.transfer import eotf_inverse_BT1886
-from hdrconv.eval import metrics as M
-from hdrconv.eval.runner import WORKING_SIZE, evaluation_files, run_model
+from hdrconv.data import metrics as M
+from hdrconv.data.scenes import WORKING_SIZE
+from hdrconv.data.validation import run_model
+from hdrconv.eval.runner import evaluation_files
 from hdrconv.models import registry
-from hdrconv.train.data import load_scenes
-from hdrconv.train.grading import MASTERING_PEAK_NITS, expose, grade_HDR10
-from hdrconv.train.synthesis import SDRRecipe, gamut_map_BT2020_to_BT709, quantise_8bit, synthesize_SDR
+from hdrconv.data.scenes import load_scenes
+from hdrconv.data.grading import MASTERING_PEAK_NITS, expose, grade_HDR10
+from hdrconv.data.synthesis import SDRRecipe, gamut_map_BT2020_to_BT709, quantise_8bit, synthesize_SDR
 
 SHARED_HDR = Path(__file__).resolve().parents[2] / "shared" / "hdr"
 

@@ -13,7 +13,8 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from hdrconv import __version__
 from hdrconv.errors import EX_INTERRUPTED, EX_SOFTWARE, EX_USAGE, HdrconvError
-from hdrconv.train.config import TONE_MAPPERS, TrainConfig
+from hdrconv.data.family import TONE_MAPPERS
+from hdrconv.train.config import TrainConfig
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn ordinary video into real HDR10.")

@@ -1,6 +1,6 @@
 """ITU-R BT.2390 EETF: the reference roll-off of a PQ grade onto a display (or grade) of lower peak.
 
-Used to grade training targets down to the mastering peak (:mod:`hdrconv.train.grading`) and to show
+Used to grade training targets down to the mastering peak (:mod:`hdrconv.data.grading`) and to show
 HDR on an SDR screen (:mod:`hdrconv.eval.preview`).
 """
 

@@ -67,7 +67,7 @@ def hdr_to_sdr_display(nits: torch.Tensor) -> torch.Tensor:
     The SDR screen's peak stands for the HDR reference white, 203 cd/m2 (ITU-R BT.2408-7 §5: the level
     SDR white maps to; mpv and libplacebo tone-map to SDR the same way). Highlights above it are
     compressed with the ITU-R BT.2390-8 §5.4.1 EETF, from the frame's peak to 203 cd/m2, applied in PQ
-    to max(R, G, B) with the pixel scaled by the ratio (hue kept), as in :mod:`hdrconv.train.grading`.
+    to max(R, G, B) with the pixel scaled by the ratio (hue kept), as in :mod:`hdrconv.data.grading`.
     Then BT.2020 -> BT.709 (out-of-gamut colours clipped) and the BT.1886 inverse EOTF. A frame that
     never exceeds 203 cd/m2 (``bt2408``) comes back as the SDR frame.
     """

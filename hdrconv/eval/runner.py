@@ -1,53 +1,18 @@
-"""Evaluation of models side by side on the same samples: ``hdrconv eval`` and the validation of
-``hdrconv train``.
+"""``hdrconv eval``: models side by side on the same synthesised samples, as a table or JSON.
 
-Samples come from a folder of scene-linear HDR images (:mod:`hdrconv.train.data`): for ``../shared/hdr``
-its fixed validation split, for any other folder every image. Images are downscaled to the working size
-(:data:`hdrconv.train.data.WORKING_SIZE`, long side 512 pixels). Three sample sets:
-
-- ``images`` (ITM): each image, SDR made with each tone mapper of the family (fixed parameters); metrics
-  PSNR-PQ, SSIM-PQ, Delta E_ITP, PSNR-mu;
-- ``clips`` (ITM): one 8-frame clip per image along a seeded camera path, SDR from the simulated
-  auto-exposure; the same metrics plus flicker and warping error (output minus ground truth);
-- alternating-exposure models are always evaluated on alternating-exposure clips of the same paths.
-
-Every random choice is seeded (:data:`hdrconv.train.data.VALIDATION_SEED`), so numbers are comparable
-between runs, models and machines. A model with ``scale`` > 1 (joint SR-ITM) gets its input
-downscaled by ``scale`` (pixel-area averaging) so that its output matches the ground truth.
+The samples and the scoring are those of :mod:`hdrconv.data.validation` (shared with the validation
+of ``hdrconv train``); this module chooses the images of a folder and prints the result.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-
+from hdrconv.data.scenes import VALIDATION_FILES, split
+from hdrconv.data.validation import HIGHER_IS_BETTER, Row, evaluate_model, samples_for
 from hdrconv.errors import UsageError
-from hdrconv.eval import metrics as M
 from hdrconv.io.hdr_image import list_hdr_images
 from hdrconv.models.base import Model
-from hdrconv.train.data import (VALIDATION_FILES, WORKING_SIZE, Sample, alt_exposure_clip_samples, itm_clip_samples,
-                                itm_validation_samples, load_scenes, split)
-
-IMAGE_METRICS = {
-    "psnr_pq": M.psnr_pq,
-    "ssim_pq": M.ssim_pq,
-    "delta_e_itp": M.delta_E_ITP,
-    "psnr_mu": M.psnr_mu,
-}
-"""Per-sample metrics of every evaluation: name -> f(output, reference)."""
-
-TEMPORAL_METRICS = ("flicker", "warping_error")
-"""Metrics of clip samples, needing the motion."""
-
-HIGHER_IS_BETTER = {"psnr_pq": True, "ssim_pq": True, "delta_e_itp": False, "psnr_mu": True,
-                    "flicker": False, "warping_error": False}
-
-MODES = ("images", "clips")
 
 
 def evaluation_files(folder: str | Path) -> list[Path]:
@@ -57,90 +22,6 @@ def evaluation_files(folder: str | Path) -> list[Path]:
     if any(p.name in VALIDATION_FILES for p in paths):
         return split(paths)[1]
     return paths
-
-
-def samples_for(task: str, paths: list[Path], mode: str = "images", exposures: int = 2) -> list[Sample]:
-    """The evaluation samples of the HDR images ``paths`` for a model ``task`` (``"itm"`` or
-    ``"alt-exp"``)."""
-    if mode not in MODES:
-        raise UsageError(f"unknown evaluation mode {mode!r} (expected {' or '.join(MODES)})")
-    scenes = load_scenes(paths, WORKING_SIZE)
-    if task == "alt-exp":
-        return alt_exposure_clip_samples(scenes, exposures)
-    return itm_validation_samples(scenes) if mode == "images" else itm_clip_samples(scenes)
-
-
-@torch.inference_mode()
-def run_model(model: Model, frames: torch.Tensor) -> torch.Tensor:
-    """Run ``model`` over ``frames`` ``(T, 3, h, w)`` window by window, threading its state, as the
-    pipeline does; a ``scale`` > 1 model gets the frames downscaled by its scale."""
-    if model.scale > 1:
-        frames = F.avg_pool2d(frames, model.scale)
-    state = model.initial_state()
-    out = []
-    for i in range(0, frames.shape[0], model.window):
-        hdr, state = model.process(frames[i:i + model.window].to(model.device), state)
-        out.append(hdr.float().cpu())
-    return torch.cat(out)
-
-
-def sample_metrics(output: torch.Tensor, sample: Sample) -> dict[str, float]:
-    """All metrics of one sample (temporal ones for clips)."""
-    ref = sample.hdr
-    values = {k: f(output, ref) for k, f in IMAGE_METRICS.items()}
-    if sample.coords is not None:
-        values["flicker"] = M.flicker(output, ref)
-        values["warping_error"] = M.warping_error(output, sample.coords, sample.valid, reference=ref)
-    return values
-
-
-def _crop_to_scale(sample: Sample, scale: int) -> Sample:
-    if scale == 1:
-        return sample
-    h, w = (sample.hdr.shape[-2] // scale) * scale, (sample.hdr.shape[-1] // scale) * scale
-    coords = None if sample.coords is None else sample.coords[:, :h, :w]
-    valid = None if sample.valid is None else sample.valid[:, :h, :w]
-    return Sample(sample.name, sample.sdr[..., :h, :w], sample.hdr[..., :h, :w], coords, valid)
-
-
-@dataclass
-class Row:
-    """One model's result: mean and standard deviation over samples of every metric, and the means per
-    SDR tone mapper (image samples are named ``IMAGE/TONE_MAPPER``)."""
-
-    model: str
-    kind: str
-    samples: int
-    seconds: float
-    mean: dict[str, float] = field(default_factory=dict)
-    std: dict[str, float] = field(default_factory=dict)
-    by_tone_mapper: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        d = {"model": self.model, "kind": self.kind, "samples": self.samples, "seconds": round(self.seconds, 3),
-             "metrics": {k: {"mean": self.mean[k], "std": self.std[k]} for k in self.mean}}
-        if self.by_tone_mapper:
-            d["by_tone_mapper"] = self.by_tone_mapper
-        return d
-
-
-def evaluate_model(model: Model, samples: list[Sample]) -> Row:
-    """Evaluate one model on ``samples``."""
-    start = time.perf_counter()
-    per: dict[str, list[float]] = {}
-    groups: dict[str, dict[str, list[float]]] = {}
-    for s in samples:
-        s = _crop_to_scale(s, model.scale)
-        values = sample_metrics(run_model(model, s.sdr), s)
-        _, sep, tone_mapper = s.name.rpartition("/")
-        for k, v in values.items():
-            per.setdefault(k, []).append(v)
-            if sep:
-                groups.setdefault(tone_mapper, {}).setdefault(k, []).append(v)
-    seconds = time.perf_counter() - start
-    return Row(model.name, model.kind, len(samples), seconds,
-               {k: float(np.mean(v)) for k, v in per.items()}, {k: float(np.std(v)) for k, v in per.items()},
-               {g: {k: float(np.mean(v)) for k, v in m.items()} for g, m in groups.items()})
 
 
 _LABELS = {"psnr_pq": "PSNR-PQ", "ssim_pq": "SSIM-PQ", "delta_e_itp": "ΔE_ITP", "psnr_mu": "PSNR-μ",

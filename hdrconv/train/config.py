@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hdrconv.data.family import TONE_MAPPERS
 from hdrconv.errors import UsageError
 
 BASELINES = ("bt2408", "bt2446a", "bt2446c")
 """Analytic models whose validation metrics go into every model card."""
 
-TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c", "drago", "sigmoid", "eetf")
-"""The SDR tone-mapper family of training, drawn uniformly per sample (:mod:`hdrconv.train.synthesis`
-implements them; defined here so that the command line can show them without loading torch)."""
 
 
 @dataclass
@@ -33,9 +31,9 @@ class TrainConfig:
     log_every: int = 50
     checkpoint_every: int = 500
     graphics: int = 0
-    """Procedural graphics scenes added to the training images (:func:`hdrconv.train.data.graphics_scenes`)."""
+    """Procedural graphics scenes added to the training images (:func:`hdrconv.data.scenes.graphics_scenes`)."""
     tone_mappers: tuple[str, ...] = TONE_MAPPERS
-    """The SDR tone-mapper family drawn from (:mod:`hdrconv.train.synthesis`)."""
+    """The SDR tone-mapper family drawn from (:mod:`hdrconv.data.synthesis`)."""
     init: str | None = None
     """Weights to start from instead of random ones (fine-tuning a shipped or earlier model)."""
     bf16: bool = False

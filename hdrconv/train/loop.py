@@ -1,5 +1,5 @@
 """The training loop of ``hdrconv train``: any registered :class:`~hdrconv.models.base.LearnedModel` of
-the ITM task, on patches synthesised from a folder of HDR images (:mod:`hdrconv.train.data`).
+the ITM task, on patches synthesised from a folder of HDR images (:mod:`hdrconv.data.scenes`).
 
 - Data: random patches, random flips / rot90, random grading anchor and SDR recipe per patch, drawn
   from the training split only; the validation split is never seen.
@@ -43,15 +43,16 @@ import numpy as np
 import torch
 
 from hdrconv.errors import InputMissingError, OutputError, UsageError
-from hdrconv.eval.runner import Row, evaluate_model, samples_for
+from hdrconv.data.validation import Row, evaluate_model, samples_for
 from hdrconv.io.hdr_image import list_hdr_images
 from hdrconv.models import registry
 from hdrconv.models.base import LearnedModel, model_card_path
-from hdrconv.train import grading, synthesis
+from hdrconv.data import grading, synthesis
 from hdrconv.train.config import TrainConfig
-from hdrconv.train.data import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, graphics_scenes, itm_batch,
+from hdrconv.data.scenes import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, graphics_scenes,
                                 load_scenes, manifest_hash, split)
 from hdrconv.train.losses import LOSSES
+from hdrconv.train.samplers import itm_batch
 
 FINAL_LR_FRACTION = 0.01
 

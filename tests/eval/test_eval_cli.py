@@ -1,7 +1,7 @@
 import json
 
 from hdrconv.cli import main
-from hdrconv.train.synthesis import EVALUATION_TONE_MAPPERS
+from hdrconv.data.synthesis import EVALUATION_TONE_MAPPERS
 from tests.hdr_data import write_hdr_folder
 
 

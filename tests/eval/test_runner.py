@@ -7,8 +7,8 @@ from hdrconv.color.transfer import eotf_BT1886
 from hdrconv.errors import UsageError
 from hdrconv.eval.runner import evaluate, evaluation_files
 from hdrconv.models.base import Model
-from hdrconv.train.data import VALIDATION_FILES
-from hdrconv.train.synthesis import EVALUATION_TONE_MAPPERS
+from hdrconv.data.scenes import VALIDATION_FILES
+from hdrconv.data.synthesis import EVALUATION_TONE_MAPPERS
 from tests.hdr_data import write_hdr_folder
 
 

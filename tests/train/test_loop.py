@@ -6,7 +6,7 @@ import torch
 from hdrconv.errors import InputMissingError, UsageError
 from hdrconv.models.registry import create
 from hdrconv.train.loop import TrainConfig, cosine_lr, parse_arch, train
-from hdrconv.train.synthesis import EVALUATION_TONE_MAPPERS, TONE_MAPPERS
+from hdrconv.data.synthesis import EVALUATION_TONE_MAPPERS, TONE_MAPPERS
 from tests.hdr_data import write_hdr_folder
 
 

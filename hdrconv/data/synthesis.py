@@ -1,5 +1,5 @@
 """SDR input synthesis: the SDR version of a scene whose HDR10 ground truth is
-:func:`hdrconv.train.grading.grade_HDR10`.
+:func:`hdrconv.data.grading.grade_HDR10`.
 
 No SDR/HDR10 pairs can be downloaded here, so the SDR side is made by tone mapping the same scene. A
 model trained on one tone mapper learns one inverse, and real SDR comes from cameras and graders that
@@ -26,13 +26,13 @@ use many curves; so every sample draws its own :class:`SDRRecipe` (:func:`random
   keeping the hue), display light relative to that white. Unlike the scene-referred curves above, it
   keeps the grade's mid-tones in cd/m2, so its SDR is up to a stop brighter.
 
-Training draws from all nine (:data:`hdrconv.train.config.TONE_MAPPERS`, or a subset:
+Training draws from all nine (:data:`hdrconv.data.family.TONE_MAPPERS`, or a subset:
 ``--tone-mappers``); validation and evaluation keep the first six (:data:`EVALUATION_TONE_MAPPERS`),
 so that every model card and every ``hdrconv eval`` table is judged on the same pixels as before the
 family grew.
 
 The camera-like curves (``clip``, ``reinhard``, ``hable``, ``drago``, ``sigmoid``) see the relative scene light of
-:func:`hdrconv.train.grading.expose` (1.0 = reference white = SDR peak white, BT.2408) times a random
+:func:`hdrconv.data.grading.expose` (1.0 = reference white = SDR peak white, BT.2408) times a random
 SDR exposure of +-:data:`SDR_EXPOSURE_STOPS`. Saturation handling: ``reinhard``, ``hable``, ``drago``
 and ``sigmoid`` run
 either per channel (highlights bleach to white, like film and most cameras) or on luminance with the
@@ -61,8 +61,8 @@ from hdrconv.color.bt2446 import hdr_to_sdr_BT2446_A, hdr_to_sdr_BT2446_C
 from hdrconv.color.conventions import HDR_COLOURSPACE, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886, eotf_inverse_ST2084, eotf_ST2084
-from hdrconv.train.config import TONE_MAPPERS
-from hdrconv.train.grading import MASTERING_PEAK_NITS, luminance
+from hdrconv.data.family import TONE_MAPPERS
+from hdrconv.data.grading import MASTERING_PEAK_NITS, luminance
 
 
 EVALUATION_TONE_MAPPERS = TONE_MAPPERS[:6]
@@ -197,7 +197,7 @@ def sigmoid_filmic(x: torch.Tensor, contrast: float, white: float, scale: float 
 
 def eetf_to_SDR(nits: torch.Tensor, sdr_white: float, per_channel: bool) -> torch.Tensor:
     """An HDR10 grade (linear BT.2020, cd/m2) on an SDR display of white ``sdr_white`` cd/m2: the
-    ITU-R BT.2390 EETF from :data:`hdrconv.train.grading.MASTERING_PEAK_NITS` down to ``sdr_white``,
+    ITU-R BT.2390 EETF from :data:`hdrconv.data.grading.MASTERING_PEAK_NITS` down to ``sdr_white``,
     on each channel or on max(R, G, B) (then every channel scaled alike), divided by ``sdr_white``:
     linear BT.2020 display light, 1.0 = SDR white."""
 
@@ -248,8 +248,8 @@ def gamut_map_BT2020_to_BT709(rgb2020: torch.Tensor) -> torch.Tensor:
 def tone_map_SDR(relative: torch.Tensor, graded_nits: torch.Tensor, recipe: SDRRecipe) -> torch.Tensor:
     """The tone-mapping step: linear BT.709 SDR display light in [0, 1] (1.0 = SDR peak white).
 
-    ``relative`` is the exposed scene (:func:`hdrconv.train.grading.expose`), ``graded_nits`` its HDR10
-    grade (:func:`hdrconv.train.grading.grade_HDR10`); the BT.2446 methods start from the latter.
+    ``relative`` is the exposed scene (:func:`hdrconv.data.grading.expose`), ``graded_nits`` its HDR10
+    grade (:func:`hdrconv.data.grading.grade_HDR10`); the BT.2446 methods start from the latter.
     """
     t = recipe.tone_mapper
     if t == "eetf":

@@ -11,7 +11,7 @@ four steps:
    [-:data:`EXPOSURE_JITTER_STOPS`, +:data:`EXPOSURE_JITTER_STOPS`] (:func:`random_exposure_stops`)
    so that a model does not learn one brightness per scene; validation and evaluation use 0. The
    result is *relative* scene light: 1.0 is the reference white, which is also SDR peak white (the
-   same unit the SDR synthesis of :mod:`hdrconv.train.synthesis` starts from).
+   same unit the SDR synthesis of :mod:`hdrconv.data.synthesis` starts from).
 2. **Reference white**: relative light times 203 cd/m2 (:data:`REFERENCE_WHITE_NITS`, BT.2408 §2.2).
 3. **BT.709 -> BT.2020** primaries (linear, :func:`hdrconv.color.gamut.RGB_to_RGB`), then everything
    above 10 000 cd/m2 (the PQ range) is clipped.

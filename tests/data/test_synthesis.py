@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from hdrconv.color._colour import colour
-from hdrconv.train.grading import expose, grade_HDR10, luminance
-from hdrconv.train.synthesis import (EVALUATION_TONE_MAPPERS, TONE_MAPPERS, SDRRecipe, camera_knee,
+from hdrconv.data.grading import expose, grade_HDR10, luminance
+from hdrconv.data.synthesis import (EVALUATION_TONE_MAPPERS, TONE_MAPPERS, SDRRecipe, camera_knee,
                                      drago_adaptive_log, eetf_to_SDR, evaluation_recipes, gamut_map_BT2020_to_BT709,
                                      h264_roundtrip, hable_filmic, oetf_BT709, random_recipe, reinhard_extended,
                                      sigmoid_filmic, synthesize_SDR, tone_map_SDR)

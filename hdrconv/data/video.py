@@ -8,7 +8,7 @@ foreground patch (a rectangle cut from elsewhere in the image) slides across wit
 occludes the background. Because every frame is rendered from the same image, the motion between
 frames is known: :class:`Clip` carries, for every pixel of frame t + 1, where that scene point is in
 frame t (``coords``) and whether it is visible there (``valid``), as
-:func:`hdrconv.eval.metrics.warping_error` wants.
+:func:`hdrconv.data.metrics.warping_error` wants.
 
 **Simulated auto-exposure** (supplementary §2, Eq. 1-3, :func:`auto_exposure`): per frame, the
 exposure T that puts L_frame = alpha L_roi + (1 - alpha) L_avg (alpha = 0.7) of I = f(clip(H T)),
@@ -34,9 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hdrconv.eval.metrics import warp_backward
-from hdrconv.train.grading import luminance
-from hdrconv.train.synthesis import quantise_8bit
+from hdrconv.data.metrics import warp_backward
+from hdrconv.data.grading import luminance
+from hdrconv.data.synthesis import quantise_8bit
 
 AUTO_EXPOSURE_ALPHA = 0.7
 AUTO_EXPOSURE_BAND = (0.395, 0.405)
@@ -243,7 +243,7 @@ class AlternatingExposure:
 def alternating_exposure(relative: torch.Tensor, rng: np.random.Generator, exposures: int = 2,
                          stops: int | None = None, noise_sigma: float = ALT_EXPOSURE_NOISE_SIGMA,
                          d: float | None = None) -> AlternatingExposure:
-    """Render relative scene light ``(T, 3, h, w)`` (:func:`hdrconv.train.grading.expose`) as an
+    """Render relative scene light ``(T, 3, h, w)`` (:func:`hdrconv.data.grading.expose`) as an
     alternating-exposure LDR clip (coarse-to-fine paper §3.1, §5.1). ``stops`` (s) and ``d`` are drawn
     when not given."""
     s = int(rng.choice(ALT_EXPOSURE_STOPS)) if stops is None else stops

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from hdrconv.color._colour import colour
 from hdrconv.color.transfer import eotf_inverse_ST2084
-from hdrconv.train.grading import MASTERING_PEAK_NITS, luminance
+from hdrconv.data.grading import MASTERING_PEAK_NITS, luminance
 
 MU = 5000.0
 """Compression of the mu-law tone curve of :func:`psnr_mu`."""

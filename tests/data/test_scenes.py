@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from hdrconv.io.hdr_image import list_hdr_images
-from hdrconv.train.data import (VALIDATION_FILES, graphics_scenes, itm_batch, itm_clip_samples,
+from hdrconv.data.scenes import (VALIDATION_FILES, graphics_scenes, itm_clip_samples,
                                 itm_validation_samples, load_scenes, manifest_hash, split)
-from hdrconv.train.synthesis import EVALUATION_TONE_MAPPERS
+from hdrconv.data.synthesis import EVALUATION_TONE_MAPPERS
+from hdrconv.train.samplers import itm_batch
 from tests.hdr_data import write_hdr_folder
 
 
@@ -28,18 +29,6 @@ def test_validation_files_exist_in_the_shared_collection():
     if not shared.is_dir():
         pytest.skip("the shared HDR collection is not beside this checkout")
     assert set(VALIDATION_FILES) <= {p.name for p in list_hdr_images(shared)}
-
-
-def test_training_batches_are_8bit_sdr_and_pq_targets_seeded(tmp_path):
-    paths = list_hdr_images(write_hdr_folder(tmp_path, ["a.exr", "b.exr"]))
-    scenes = load_scenes(paths, 1024)
-    a = itm_batch(scenes, np.random.default_rng(1), 6, 32)
-    b = itm_batch(scenes, np.random.default_rng(1), 6, 32)
-    sdr, pq = a
-    assert sdr.shape == pq.shape == (6, 3, 32, 32)
-    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
-    assert torch.equal(sdr * 255, torch.round(sdr * 255)) and 0 <= float(sdr.min()) and float(sdr.max()) <= 1
-    assert 0 <= float(pq.min()) and float(pq.max()) <= 0.76  # PQ of the 1000 cd/m2 mastering peak is 0.7518
 
 
 def test_downscaling_and_manifest_hash(tmp_path):
@@ -72,14 +61,3 @@ def test_graphics_scenes_are_reproducible_saturated_and_train_like_photographs()
     assert ((rgb_min < 0.01 * rgb_max) & (rgb_max > 0)).float().mean() > 0.2
     sdr, pq = itm_batch(a, np.random.default_rng(0), 4, 64)
     assert sdr.shape == pq.shape == (4, 3, 64, 64) and torch.isfinite(pq).all()
-
-
-def test_training_batches_draw_only_from_the_chosen_tone_mappers(monkeypatch):
-    import hdrconv.train.data as data
-
-    drawn = []
-    real = data.synthesize_SDR
-    monkeypatch.setattr(data, "synthesize_SDR", lambda rel, nits, recipe: drawn.append(recipe.tone_mapper)
-                        or real(rel, nits, recipe))
-    data.itm_batch(data.graphics_scenes(1, seed=0), np.random.default_rng(0), 12, 32, ("hable", "eetf"))
-    assert len(drawn) == 12 and set(drawn) == {"hable", "eetf"}

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from hdrconv.color._colour import colour
-from hdrconv.eval.metrics import (delta_E_ITP, flicker, psnr_mu, psnr_pq, ssim, ssim_pq, temporal_instability,
+from hdrconv.data.metrics import (delta_E_ITP, flicker, psnr_mu, psnr_pq, ssim, ssim_pq, temporal_instability,
                                   warp_backward, warping_error)
 
 

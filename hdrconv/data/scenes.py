@@ -10,8 +10,8 @@
   training scenes, so that a model also sees the saturated synthetic content (titles, test patterns,
   animation) photographs never show.
 - **Training samples** (:func:`itm_batch`): random patches with random flips / rot90, graded with the
-  randomised anchor of :mod:`hdrconv.train.grading` and turned into SDR with a random recipe of
-  :mod:`hdrconv.train.synthesis`: pairs (BT.709 R'G'B' 8-bit SDR, PQ BT.2020 R'G'B' HDR10).
+  randomised anchor of :mod:`hdrconv.data.grading` and turned into SDR with a random recipe of
+  :mod:`hdrconv.data.synthesis`: pairs (BT.709 R'G'B' 8-bit SDR, PQ BT.2020 R'G'B' HDR10).
 - **Validation samples** (:func:`itm_validation_samples`, :func:`itm_clip_samples`,
   :func:`alt_exposure_clip_samples`): whole images at the evaluation working size, with the fixed
   recipes and seeds, so that every model and every training run is judged on the same pixels.
@@ -30,12 +30,11 @@ import torch
 
 from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
-from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.errors import InputDataError
 from hdrconv.io.hdr_image import read_hdr_image
-from hdrconv.train.grading import expose, exposure_gain, grade_HDR10, random_exposure_stops, scene_key
-from hdrconv.train.synthesis import TONE_MAPPERS, evaluation_recipes, random_recipe, synthesize_SDR
-from hdrconv.train.video import alternating_exposure, auto_exposure, render_clip
+from hdrconv.data.grading import expose, exposure_gain, grade_HDR10, scene_key
+from hdrconv.data.synthesis import evaluation_recipes, synthesize_SDR
+from hdrconv.data.video import alternating_exposure, auto_exposure, render_clip
 
 VALIDATION_FILES = (
     "polyhaven-night.exr",
@@ -93,7 +92,7 @@ class Scene:
     image: torch.Tensor
     """``(3, H, W)`` float32 scene light, BT.709."""
     key: float
-    """Log-average luminance (:func:`hdrconv.train.grading.scene_key`)."""
+    """Log-average luminance (:func:`hdrconv.data.grading.scene_key`)."""
     max_rgb: float
     """Brightest max(R, G, B) once in BT.2020, scene units."""
 
@@ -167,37 +166,6 @@ def graphics_scenes(count: int, seed: int, size: int = 512) -> list[Scene]:
     return [Scene.from_image(f"graphics-{i}", graphics_image(rng, size)) for i in range(count)]
 
 
-def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-    if rng.random() < 0.5:
-        x = x.flip(-1)
-    if rng.random() < 0.5:
-        x = x.flip(-2)
-    return torch.rot90(x, int(rng.integers(4)), dims=(-2, -1))
-
-
-def itm_sample(scene: Scene, rng: np.random.Generator, patch: int,
-               tone_mappers: tuple[str, ...] = TONE_MAPPERS) -> tuple[torch.Tensor, torch.Tensor]:
-    """One training pair from a random ``patch`` x ``patch`` crop of ``scene``, its SDR made by one of
-    ``tone_mappers``: (SDR BT.709 R'G'B', HDR10 PQ BT.2020 R'G'B'), both ``(3, patch, patch)`` in [0, 1]."""
-    _, H, W = scene.image.shape
-    if min(H, W) < patch:
-        raise InputDataError(f"{scene.name}: {W}x{H} is smaller than the {patch}-pixel training patch")
-    y, x = int(rng.integers(H - patch + 1)), int(rng.integers(W - patch + 1))
-    crop = _augment(scene.image[:, y:y + patch, x:x + patch], rng)
-    stops = random_exposure_stops(rng)
-    relative = expose(crop, scene.key, stops)
-    nits = grade_HDR10(relative, scene.source_peak(stops))
-    sdr = synthesize_SDR(relative, nits, random_recipe(rng, tone_mappers))
-    return sdr, eotf_inverse_ST2084(nits)
-
-
-def itm_batch(scenes: list[Scene], rng: np.random.Generator, batch: int, patch: int,
-              tone_mappers: tuple[str, ...] = TONE_MAPPERS) -> tuple[torch.Tensor, torch.Tensor]:
-    """``batch`` training pairs from scenes drawn uniformly: ``(batch, 3, patch, patch)`` each."""
-    pairs = [itm_sample(scenes[int(rng.integers(len(scenes)))], rng, patch, tone_mappers) for _ in range(batch)]
-    return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
-
-
 @dataclass
 class Sample:
     """One validation / evaluation case: model input and ground truth."""
@@ -212,7 +180,7 @@ class Sample:
 
 
 def itm_validation_samples(scenes: list[Scene]) -> list[Sample]:
-    """Every scene with every fixed recipe (:func:`hdrconv.train.synthesis.evaluation_recipes`),
+    """Every scene with every fixed recipe (:func:`hdrconv.data.synthesis.evaluation_recipes`),
     graded at the anchor without offset."""
     out = []
     for s in scenes:

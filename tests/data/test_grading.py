@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from hdrconv.color._colour import colour
-from hdrconv.train.grading import (MASTERING_PEAK_NITS, MIDDLE_GREY_NITS, expose,
+from hdrconv.data.grading import (MASTERING_PEAK_NITS, MIDDLE_GREY_NITS, expose,
                                    grade_HDR10, scene_key)
 
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from hdrconv.eval.metrics import warp_backward, warping_error
-from hdrconv.train.grading import expose, grade_HDR10
-from hdrconv.train.video import (AUTO_EXPOSURE_BAND, alternating_exposure, auto_exposure, exposure_values,
+from hdrconv.data.metrics import warp_backward, warping_error
+from hdrconv.data.grading import expose, grade_HDR10
+from hdrconv.data.video import (AUTO_EXPOSURE_BAND, alternating_exposure, auto_exposure, exposure_values,
                                  frame_luminance, random_trajectory, render_clip, search_exposure)
 
 

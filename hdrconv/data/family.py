@@ -1,0 +1,5 @@
+"""The SDR tone-mapper family of the synthesised training data, kept free of heavy imports so that the
+command line can list it without loading torch (:mod:`hdrconv.data.synthesis` implements them)."""
+
+TONE_MAPPERS = ("clip", "reinhard", "hable", "camera", "bt2446a", "bt2446c", "drago", "sigmoid", "eetf")
+"""The SDR tone-mapper family of training, drawn uniformly per sample."""
