@@ -227,14 +227,17 @@ def eval_(model: List[str] = typer.Option(..., "--model", "-m", help="Model to e
           mode: str = typer.Option("images", help="images, or clips (adds flicker and warping error)."),
           weights: List[str] = typer.Option([], "--weights", help="NAME=FILE: weights for a learned model."),
           exposures: int = typer.Option(2, help="Alternating exposures (2 or 3) for alt-exp models."),
+          protocol: str = typer.Option("all", help="all, in-family (the training's conditions) or held-out "
+                                                   "(exposure, curves and grading no training draws)."),
           json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """Compare models on SDR/HDR10 pairs synthesised from HDR images (the validation split of
-    ../shared/hdr, or every image of another folder): mean ± std of PSNR-PQ, SSIM, ΔE_ITP, PSNR-μ.
+    ../shared/hdr, or every image of another folder): mean ± std of PSNR-PQ, SSIM, ΔE_ITP, PSNR-μ
+    under the training's conditions (in-family), and per held-out group.
 
     Example: hdrconv eval --model bt2408 --model bt2446a --data ../shared/hdr
     """
     from hdrconv.errors import UsageError
-    from hdrconv.eval.runner import evaluate, print_table
+    from hdrconv.eval.runner import evaluate, print_held_out_table, print_table
     from hdrconv.models import registry
 
     _state["json"] = json_out
@@ -242,11 +245,12 @@ def eval_(model: List[str] = typer.Option(..., "--model", "-m", help="Model to e
     if any(not f for f in files.values()):
         raise UsageError("--weights wants NAME=FILE")
     models = [registry.create(m, weights=files[m]) if m in files else registry.create(m) for m in model]
-    rows = evaluate(models, data, mode, exposures)
+    rows = evaluate(models, data, mode, exposures, protocol)
     if json_out:
         typer.echo(json.dumps([r.as_dict() for r in rows]))
     else:
-        print_table(rows, title=f"{data} ({mode})")
+        print_table(rows, title=f"{data} ({mode}, in-family)")
+        print_held_out_table(rows, title=f"{data} ({mode}, held-out)")
 
 
 @app.command()
@@ -274,13 +278,16 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
                                                           "faster on CPUs with AVX512-BF16)."),
           resume: bool = typer.Option(False, "--resume", help="Continue from OUT.ckpt (budget is the total)."),
           force: bool = typer.Option(False, "--force", help="Replace an existing OUT."),
+          revalidate: bool = typer.Option(False, "--revalidate", help="Train nothing: re-run the validation of "
+                                                                      "OUT's weights under today's evaluation "
+                                                                      "protocol and rewrite its model card."),
           json_out: bool = typer.Option(False, "--json", help="Print the model card as JSON at the end.")):
     """Train a learned model on SDR/HDR10 pairs synthesised from HDR images; validate against the
     analytic models; write weights and model card.
 
     Example: hdrconv train irnet --data ../shared/hdr --out irnet.pt --minutes 120
     """
-    from hdrconv.train.loop import parse_arch, train as run_training
+    from hdrconv.train.loop import parse_arch, revalidate as run_revalidation, train as run_training
 
     _state["json"] = json_out
     config = TrainConfig(model=model, data=data, out=out, steps=steps, minutes=minutes, batch_size=batch_size,
@@ -288,7 +295,10 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
                          checkpoint_every=checkpoint_every, graphics=graphics,
                          tone_mappers=tuple(t.strip() for t in tone_mappers.split(",") if t.strip()),
                          init=init, bf16=bf16, arch=parse_arch(arch))
-    card = run_training(config, resume=resume, force=force, log=lambda line: typer.echo(line, err=True))
+    def log(line: str) -> None:
+        typer.echo(line, err=True)
+
+    card = run_revalidation(config, log) if revalidate else run_training(config, resume=resume, force=force, log=log)
     if json_out:
         typer.echo(json.dumps(card))
 

@@ -30,6 +30,8 @@ eotf_inverse_ST2084` of the linear BT.2020 cd/m2 this module returns. Tensors ar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -47,6 +49,36 @@ EXPOSURE_JITTER_STOPS = 1.0
 
 MASTERING_PEAK_NITS = MasteringDisplay().max_nits
 """Peak of the graded highlights, cd/m2 (the HDR10 mastering display default, 1000 cd/m2)."""
+
+ROLL_OFFS = ("max-rgb", "per-channel")
+"""How :func:`grade_HDR10` applies the BT.2390 EETF: on max(R, G, B), every channel scaled alike
+(training's, keeps the hue of highlights), or on each channel (bleaches saturated highlights towards
+white, as a per-channel PQ LUT does)."""
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A grading convention of the HDR10 ground truth: the level the scene key is placed at, the
+    mastering peak the highlights roll off to, and how (:data:`ROLL_OFFS`). Training always grades with
+    :data:`TRAINING_GRADE`; the held-out protocol (:mod:`hdrconv.data.protocol`) also uses others."""
+
+    middle_grey_nits: float = MIDDLE_GREY_NITS
+    peak_nits: float = MASTERING_PEAK_NITS
+    roll_off: str = "max-rgb"
+
+    def __post_init__(self):
+        if self.roll_off not in ROLL_OFFS:
+            raise ValueError(f"unknown roll-off {self.roll_off!r} (known: {', '.join(ROLL_OFFS)})")
+
+    @property
+    def stops(self) -> float:
+        """Exposure offset, in stops, of this grade's anchor against BT.2408 middle grey."""
+        return float(np.log2(self.middle_grey_nits / MIDDLE_GREY_NITS))
+
+
+TRAINING_GRADE = Grade()
+"""The one grading convention of training samples and of the in-family validation."""
+
 
 LUMINANCE_BT709 = (0.2126, 0.7152, 0.0722)
 """Relative luminance weights of linear BT.709 RGB (ITU-R BT.709-6, item 3.2)."""
@@ -93,9 +125,9 @@ def expose(scene: torch.Tensor, key: float | None = None, stops: float = 0.0) ->
 
 
 def grade_HDR10(relative: torch.Tensor, source_peak: float | None = None,
-                peak: float = MASTERING_PEAK_NITS) -> torch.Tensor:
+                peak: float = MASTERING_PEAK_NITS, roll_off: str = "max-rgb") -> torch.Tensor:
     """Steps 2-4: relative BT.709 light (from :func:`expose`) -> graded linear BT.2020 in cd/m2,
-    highlights rolled off to ``peak``.
+    highlights rolled off to ``peak`` (on max(R, G, B) or per channel, :data:`ROLL_OFFS`).
 
     ``source_peak`` is the brightest max(R, G, B) of the graded image in cd/m2 before the roll-off
     (:func:`source_peak_nits`); it defaults to that of ``relative`` itself. Pass the whole image's
@@ -106,6 +138,8 @@ def grade_HDR10(relative: torch.Tensor, source_peak: float | None = None,
     if source_peak is None:
         source_peak = source_peak_nits(relative)
     source_peak = min(max(source_peak, peak), PQ_PEAK_NITS)
+    if roll_off == "per-channel":
+        return eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(nits), source_peak, peak))
     m = nits.amax(dim=-3, keepdim=True)
     m_graded = eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(m), source_peak, peak))
     return nits * torch.where(m > 0, m_graded / torch.clamp(m, min=1e-12), torch.zeros_like(m))

@@ -14,7 +14,8 @@
   :mod:`hdrconv.data.synthesis`: pairs (BT.709 R'G'B' 8-bit SDR, PQ BT.2020 R'G'B' HDR10).
 - **Validation samples** (:func:`itm_validation_samples`, :func:`itm_clip_samples`,
   :func:`alt_exposure_clip_samples`): whole images at the evaluation working size, with the fixed
-  recipes and seeds, so that every model and every training run is judged on the same pixels.
+  conditions of the evaluation protocol (:mod:`hdrconv.data.protocol`: in-family and held-out) and
+  seeds, so that every model and every training run is judged on the same pixels.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.errors import InputDataError
 from hdrconv.io.hdr_image import read_hdr_image
 from hdrconv.data.grading import expose, exposure_gain, grade_HDR10, scene_key
-from hdrconv.data.synthesis import evaluation_recipes, synthesize_SDR
+from hdrconv.data.protocol import GROUPS, conditions, make_sample
 from hdrconv.data.video import alternating_exposure, auto_exposure, render_clip
 
 VALIDATION_FILES = (
@@ -177,18 +178,14 @@ class Sample:
     """``(T, 3, h, w)`` ground truth, linear BT.2020 cd/m2."""
     coords: torch.Tensor | None = None
     valid: torch.Tensor | None = None
+    group: str = "in-family"
+    """Group of the evaluation protocol (:data:`hdrconv.data.protocol.GROUPS`); clips are in-family."""
 
 
-def itm_validation_samples(scenes: list[Scene]) -> list[Sample]:
-    """Every scene with every fixed recipe (:func:`hdrconv.data.synthesis.evaluation_recipes`),
-    graded at the anchor without offset."""
-    out = []
-    for s in scenes:
-        relative = expose(s.image, s.key)
-        nits = grade_HDR10(relative, s.source_peak(0.0))
-        for r in evaluation_recipes():
-            out.append(Sample(f"{s.name}/{r.tone_mapper}", synthesize_SDR(relative, nits, r)[None], nits[None]))
-    return out
+def itm_validation_samples(scenes: list[Scene], groups: tuple[str, ...] = GROUPS) -> list[Sample]:
+    """Every scene under every condition of ``groups`` of the evaluation protocol
+    (:mod:`hdrconv.data.protocol`), named ``IMAGE/CONDITION``."""
+    return [Sample(f"{s.name}/{c.name}", *make_sample(s, c), group=c.group) for s in scenes for c in conditions(groups)]
 
 
 def _clips(scenes: list[Scene], frames: int):

@@ -42,6 +42,16 @@ go through :func:`gamut_map_BT2020_to_BT709`. Then every sample is BT.1886 encod
 SDR peak white), quantised to 8 bits and, with probability :data:`H264_PROBABILITY`, compressed with
 H.264 (libx264 through PyAV) at a random CRF in :data:`H264_CRF_RANGE`.
 
+Two more curves are **never** drawn in training (:data:`hdrconv.data.family.HELD_OUT_TONE_MAPPERS`,
+refused by :func:`random_recipe`); only the held-out protocol (:mod:`hdrconv.data.protocol`) uses
+them:
+
+- ``aces``: the ACES filmic fit of K. Narkowicz ("ACES Filmic Tone Mapping Curve", 2016),
+  x (2.51 x + 0.03) / (x (2.43 x + 0.59) + 0.14) per channel on the exposed relative scene light, as
+  games and many renderers use it;
+- ``ffmpeg-reinhard``: FFmpeg's ``tonemap=reinhard`` as a user runs it on an HDR10 file: x / (x + 1)
+  (peak + 1) / peak on max(R, G, B) in units of 100 cd/m2, peak = the mastering peak / 100 cd/m2.
+
 Tensors are ``(..., 3, H, W)``; the SDR result is BT.709 R'G'B' in [0, 1] on the 8-bit grid (k / 255),
 the input domain of every model (:mod:`hdrconv.models.base`).
 """
@@ -61,7 +71,7 @@ from hdrconv.color.bt2446 import hdr_to_sdr_BT2446_A, hdr_to_sdr_BT2446_C
 from hdrconv.color.conventions import HDR_COLOURSPACE, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886, eotf_inverse_ST2084, eotf_ST2084
-from hdrconv.data.family import TONE_MAPPERS
+from hdrconv.data.family import HELD_OUT_TONE_MAPPERS, TONE_MAPPERS
 from hdrconv.data.grading import MASTERING_PEAK_NITS, luminance
 
 
@@ -127,8 +137,9 @@ class SDRRecipe:
     """libx264 CRF, or None for no compression."""
 
     def __post_init__(self):
-        if self.tone_mapper not in TONE_MAPPERS:
-            raise ValueError(f"unknown tone mapper {self.tone_mapper!r} (known: {', '.join(TONE_MAPPERS)})")
+        if self.tone_mapper not in TONE_MAPPERS + HELD_OUT_TONE_MAPPERS:
+            raise ValueError(f"unknown tone mapper {self.tone_mapper!r} "
+                             f"(known: {', '.join(TONE_MAPPERS + HELD_OUT_TONE_MAPPERS)})")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -136,7 +147,11 @@ class SDRRecipe:
 
 def random_recipe(rng: np.random.Generator, tone_mappers: tuple[str, ...] = TONE_MAPPERS,
                   h264_probability: float = H264_PROBABILITY) -> SDRRecipe:
-    """Draw a recipe: tone mapper uniformly from ``tone_mappers``, then its parameters."""
+    """Draw a recipe: tone mapper uniformly from ``tone_mappers``, then its parameters. The held-out
+    tone mappers are refused: no training sample may come from them."""
+    held_out = set(tone_mappers) & set(HELD_OUT_TONE_MAPPERS)
+    if held_out:
+        raise ValueError(f"held-out tone mappers are never drawn: {', '.join(sorted(held_out))}")
     lo, hi = REINHARD_WHITE_RANGE
     return SDRRecipe(
         tone_mapper=str(rng.choice(tone_mappers)),
@@ -193,6 +208,24 @@ def sigmoid_filmic(x: torch.Tensor, contrast: float, white: float, scale: float 
         return yc / (yc + 1)
 
     return f(scale * x) / f(torch.tensor(scale * white, dtype=x.dtype))
+
+
+SDR_DISPLAY_NITS = 100.0
+"""Peak of the SDR display of FFmpeg's ``tonemap`` filter (its ``REFERENCE_WHITE``), cd/m2."""
+
+
+def aces_filmic(x: torch.Tensor) -> torch.Tensor:
+    """Narkowicz's fit of the ACES filmic curve: relative light -> SDR display light in [0, 1]."""
+    x = x.clamp(min=0)
+    return (x * (2.51 * x + 0.03) / (x * (2.43 * x + 0.59) + 0.14)).clamp(0, 1)
+
+
+def reinhard_ffmpeg(nits: torch.Tensor, peak: float = MASTERING_PEAK_NITS / SDR_DISPLAY_NITS) -> torch.Tensor:
+    """FFmpeg's ``tonemap=reinhard`` on max(R, G, B) of an HDR10 grade (linear BT.2020, cd/m2):
+    linear BT.2020 display light, 1.0 = the 100 cd/m2 SDR peak."""
+    m = nits.clamp(min=0).amax(dim=-3, keepdim=True) / SDR_DISPLAY_NITS
+    scale = (m / (m + 1) * (peak + 1) / peak) / m.clamp(min=1e-6)
+    return nits.clamp(min=0) / SDR_DISPLAY_NITS * scale
 
 
 def eetf_to_SDR(nits: torch.Tensor, sdr_white: float, per_channel: bool) -> torch.Tensor:
@@ -252,6 +285,8 @@ def tone_map_SDR(relative: torch.Tensor, graded_nits: torch.Tensor, recipe: SDRR
     grade (:func:`hdrconv.data.grading.grade_HDR10`); the BT.2446 methods start from the latter.
     """
     t = recipe.tone_mapper
+    if t == "ffmpeg-reinhard":
+        return gamut_map_BT2020_to_BT709(reinhard_ffmpeg(graded_nits))
     if t == "eetf":
         return gamut_map_BT2020_to_BT709(eetf_to_SDR(graded_nits, recipe.sdr_white, recipe.per_channel))
     if t in ("bt2446a", "bt2446c"):
@@ -268,6 +303,8 @@ def tone_map_SDR(relative: torch.Tensor, graded_nits: torch.Tensor, recipe: SDRR
         L_max = max(float(luminance(x).max()), 1.0)  # adapted to the sample's brightest light
         out = _tone_map_luminance_or_channels(
             x, lambda L: drago_adaptive_log(L, recipe.drago_bias, L_max), recipe)
+    elif t == "aces":
+        out = aces_filmic(x)
     elif t == "sigmoid":
         out = _tone_map_luminance_or_channels(
             x, lambda L: sigmoid_filmic(L, recipe.sigmoid_contrast, recipe.sigmoid_white), recipe)

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from hdrconv.data import metrics as M
+from hdrconv.data.protocol import GROUPS, HELD_OUT_GROUPS
 from hdrconv.data.scenes import (WORKING_SIZE, Sample, alt_exposure_clip_samples, itm_clip_samples,
                                   itm_validation_samples, load_scenes)
 from hdrconv.errors import UsageError
@@ -49,15 +50,16 @@ HIGHER_IS_BETTER = {"psnr_pq": True, "ssim_pq": True, "delta_e_itp": False, "psn
 MODES = ("images", "clips")
 
 
-def samples_for(task: str, paths: list[Path], mode: str = "images", exposures: int = 2) -> list[Sample]:
+def samples_for(task: str, paths: list[Path], mode: str = "images", exposures: int = 2,
+                groups: tuple[str, ...] = GROUPS) -> list[Sample]:
     """The evaluation samples of the HDR images ``paths`` for a model ``task`` (``"itm"`` or
-    ``"alt-exp"``)."""
+    ``"alt-exp"``); ITM images under the conditions of the protocol ``groups``."""
     if mode not in MODES:
         raise UsageError(f"unknown evaluation mode {mode!r} (expected {' or '.join(MODES)})")
     scenes = load_scenes(paths, WORKING_SIZE)
     if task == "alt-exp":
         return alt_exposure_clip_samples(scenes, exposures)
-    return itm_validation_samples(scenes) if mode == "images" else itm_clip_samples(scenes)
+    return itm_validation_samples(scenes, groups) if mode == "images" else itm_clip_samples(scenes)
 
 
 @torch.inference_mode()
@@ -90,13 +92,18 @@ def _crop_to_scale(sample: Sample, scale: int) -> Sample:
     h, w = (sample.hdr.shape[-2] // scale) * scale, (sample.hdr.shape[-1] // scale) * scale
     coords = None if sample.coords is None else sample.coords[:, :h, :w]
     valid = None if sample.valid is None else sample.valid[:, :h, :w]
-    return Sample(sample.name, sample.sdr[..., :h, :w], sample.hdr[..., :h, :w], coords, valid)
+    return Sample(sample.name, sample.sdr[..., :h, :w], sample.hdr[..., :h, :w], coords, valid, sample.group)
+
+
+def _summary(values: dict[str, list[float]]) -> tuple[dict[str, float], dict[str, float]]:
+    return {k: float(np.mean(v)) for k, v in values.items()}, {k: float(np.std(v)) for k, v in values.items()}
 
 
 @dataclass
 class Row:
-    """One model's result: mean and standard deviation over samples of every metric, and the means per
-    SDR tone mapper (image samples are named ``IMAGE/TONE_MAPPER``)."""
+    """One model's result. ``mean``, ``std`` and ``by_tone_mapper`` cover the in-family samples (and
+    clips); ``held_out`` has, for each held-out group of the protocol, its sample count, mean and std
+    of every metric and the means per condition (samples are named ``IMAGE/CONDITION``)."""
 
     model: str
     kind: str
@@ -105,29 +112,46 @@ class Row:
     mean: dict[str, float] = field(default_factory=dict)
     std: dict[str, float] = field(default_factory=dict)
     by_tone_mapper: dict[str, dict[str, float]] = field(default_factory=dict)
+    held_out: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def held_out_mean(self) -> dict[str, float]:
+        """Mean over the held-out groups of each group's mean (every group weighs the same)."""
+        groups = [g["metrics"] for g in self.held_out.values()]
+        return {k: float(np.mean([g[k]["mean"] for g in groups])) for k in groups[0]} if groups else {}
 
     def as_dict(self) -> dict:
         d = {"model": self.model, "kind": self.kind, "samples": self.samples, "seconds": round(self.seconds, 3),
              "metrics": {k: {"mean": self.mean[k], "std": self.std[k]} for k in self.mean}}
         if self.by_tone_mapper:
             d["by_tone_mapper"] = self.by_tone_mapper
+        if self.held_out:
+            d["held_out"] = self.held_out
+            d["held_out_mean"] = self.held_out_mean
         return d
 
 
 def evaluate_model(model: Model, samples: list[Sample]) -> Row:
     """Evaluate one model on ``samples``."""
     start = time.perf_counter()
-    per: dict[str, list[float]] = {}
-    groups: dict[str, dict[str, list[float]]] = {}
+    per: dict[str, dict[str, list[float]]] = {}
+    conditions: dict[str, dict[str, dict[str, list[float]]]] = {}
     for s in samples:
         s = _crop_to_scale(s, model.scale)
         values = sample_metrics(run_model(model, s.sdr), s)
-        _, sep, tone_mapper = s.name.rpartition("/")
+        _, sep, condition = s.name.partition("/")
         for k, v in values.items():
-            per.setdefault(k, []).append(v)
+            per.setdefault(s.group, {}).setdefault(k, []).append(v)
             if sep:
-                groups.setdefault(tone_mapper, {}).setdefault(k, []).append(v)
+                conditions.setdefault(s.group, {}).setdefault(condition, {}).setdefault(k, []).append(v)
     seconds = time.perf_counter() - start
-    return Row(model.name, model.kind, len(samples), seconds,
-               {k: float(np.mean(v)) for k, v in per.items()}, {k: float(np.std(v)) for k, v in per.items()},
-               {g: {k: float(np.mean(v)) for k, v in m.items()} for g, m in groups.items()})
+    mean, std = _summary(per.get("in-family", {}))
+    held_out = {}
+    for g in HELD_OUT_GROUPS:
+        if g in per:
+            g_mean, g_std = _summary(per[g])
+            held_out[g] = {"samples": len(next(iter(per[g].values()))),
+                           "metrics": {k: {"mean": g_mean[k], "std": g_std[k]} for k in g_mean},
+                           "by_condition": {c: _summary(m)[0] for c, m in conditions[g].items()}}
+    return Row(model.name, model.kind, sum(s.group == "in-family" for s in samples), seconds, mean, std,
+               {c: _summary(m)[0] for c, m in conditions.get("in-family", {}).items()}, held_out)

@@ -137,6 +137,49 @@ def _metrics(row: Row) -> dict:
     return row.as_dict()["metrics"]
 
 
+def _in_family(samples: list) -> list:
+    return [s for s in samples if s.group == "in-family"]
+
+
+def validation_record(cls: type[LearnedModel], arch: dict, net: torch.nn.Module, samples: list,
+                      baselines: tuple[str, ...], initial: dict) -> dict:
+    """The ``validation`` section of a model card: in-family metrics of the network at step 0
+    (``initial``) and now, the held-out groups of the evaluation protocol
+    (:mod:`hdrconv.data.protocol`), and the same for each analytic baseline on the same samples."""
+    final_row = evaluate_network(cls, arch, net, samples)
+    rows = {cls.name: final_row, **{name: evaluate_model(registry.create(name), samples) for name in baselines}}
+    return {"samples": final_row.samples, "step_0": initial, "final": _metrics(final_row),
+            "baselines": {n: _metrics(r) for n, r in rows.items() if n != cls.name},
+            "by_tone_mapper": {n: r.by_tone_mapper for n, r in rows.items()},
+            "held_out": {n: {"groups": r.held_out, "mean": r.held_out_mean} for n, r in rows.items()}}
+
+
+def revalidate(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
+    """Re-run the validation of the weights ``config.out`` under today's evaluation protocol and
+    rewrite the ``validation`` section of their card (the training record stays as it was): how the
+    cards of shipped weights get the groups a later protocol adds."""
+    cls = _model_class(config.model)
+    weights = Path(config.out)
+    card_path = model_card_path(weights)
+    if not weights.is_file() or not card_path.is_file():
+        raise InputMissingError(f"--revalidate: {weights} and its model card {card_path.name} must exist")
+    card = json.loads(card_path.read_text())
+    net = cls.build_net(**card["arch"])
+    net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    net.eval()
+    val_paths = split(list_hdr_images(config.data))[1]
+    if [p.name for p in val_paths] != card["data"]["validation_images"]:
+        raise UsageError(f"{config.data}: its validation images are not those of {card_path.name}")
+    samples = samples_for("itm", val_paths, "images")
+    card["validation"] = validation_record(cls, card["arch"], net, samples, config.baselines,
+                                           card["validation"]["step_0"])
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    v = card["validation"]
+    log(f"{cls.name}: PSNR-PQ {v['final']['psnr_pq']['mean']:.2f} dB in-family, "
+        f"{v['held_out'][cls.name]['mean']['psnr_pq']:.2f} dB held-out; wrote {card_path}")
+    return card
+
+
 def _synthesise_batch(scenes, rng: np.random.Generator, config: TrainConfig):
     # patch-sized tensor ops are too small to share among threads: with torch's thread pool on a busy
     # CPU, synthesis of a batch took 0.3 s instead of 0.05 s on one thread; the network keeps them all
@@ -219,7 +262,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
         initial = json.loads(ck["initial_metrics"])
         log(f"resumed from {ckpt_path} at step {step} ({elapsed:.0f} s)")
     else:
-        initial = _metrics(evaluate_network(cls, arch, net, val_samples))
+        initial = _metrics(evaluate_network(cls, arch, net, _in_family(val_samples)))
         log(f"step 0: validation PSNR-PQ {initial['psnr_pq']['mean']:.2f} dB")
 
     def progress() -> float:
@@ -257,14 +300,10 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
     _save_checkpoint(ckpt_path, net, opt, step, elapsed, rng, initial)
     net.eval()
 
-    final_row = evaluate_network(cls, arch, net, val_samples)
-    final = _metrics(final_row)
-    log(f"step {step}: validation PSNR-PQ {final['psnr_pq']['mean']:.2f} dB "
-        f"(step 0: {initial['psnr_pq']['mean']:.2f} dB)")
-    baselines, by_tone_mapper = {}, {cls.name: final_row.by_tone_mapper}
-    for name in config.baselines:
-        row = evaluate_model(registry.create(name), val_samples)
-        baselines[name], by_tone_mapper[name] = _metrics(row), row.by_tone_mapper
+    validation = validation_record(cls, arch, net, val_samples, config.baselines, initial)
+    log(f"step {step}: validation PSNR-PQ {validation['final']['psnr_pq']['mean']:.2f} dB in-family, "
+        f"{validation['held_out'][cls.name]['mean']['psnr_pq']:.2f} dB held-out "
+        f"(step 0: {initial['psnr_pq']['mean']:.2f} dB in-family)")
     torch.save(net.state_dict(), out)
     card = {
         "name": cls.name,
@@ -284,8 +323,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
                  "validation_images": [p.name for p in val_paths], "manifest_sha256": manifest_hash(paths)},
         "synthesis": synthesis_settings(config.tone_mappers),
         "machine": machine(),
-        "validation": {"samples": len(val_samples), "step_0": initial, "final": final, "baselines": baselines,
-                       "by_tone_mapper": by_tone_mapper},
+        "validation": validation,
     }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     log(f"wrote {out} and {card_path}")

@@ -42,7 +42,7 @@ def test_downscaling_and_manifest_hash(tmp_path):
 def test_validation_samples_are_fixed(tmp_path):
     scenes = load_scenes(list_hdr_images(write_hdr_folder(tmp_path, ["a.exr"])), 64)
     s1, s2 = itm_validation_samples(scenes), itm_validation_samples(scenes)
-    assert [s.name.split("/")[1] for s in s1] == list(EVALUATION_TONE_MAPPERS)
+    assert [s.name.split("/")[1] for s in s1 if s.group == "in-family"] == list(EVALUATION_TONE_MAPPERS)
     assert all(torch.equal(x.sdr, y.sdr) and torch.equal(x.hdr, y.hdr) for x, y in zip(s1, s2))
     c1, c2 = itm_clip_samples(scenes, frames=4), itm_clip_samples(scenes, frames=4)
     assert c1[0].sdr.shape == (4, 3, 24, 32) and torch.equal(c1[0].sdr, c2[0].sdr)

@@ -114,7 +114,7 @@ def test_random_recipes_are_seeded_and_cover_the_family():
     assert set(EVALUATION_TONE_MAPPERS) < set(TONE_MAPPERS)
     assert [r.tone_mapper for r in evaluation_recipes()] == list(EVALUATION_TONE_MAPPERS)
     with pytest.raises(ValueError):
-        SDRRecipe("aces")
+        SDRRecipe("filmic-lut")
 
 
 def test_camera_oetf_against_colour_science_and_knee_hand_computed():

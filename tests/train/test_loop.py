@@ -5,7 +5,8 @@ import torch
 
 from hdrconv.errors import InputMissingError, UsageError
 from hdrconv.models.registry import create
-from hdrconv.train.loop import TrainConfig, cosine_lr, parse_arch, train
+from hdrconv.data.protocol import HELD_OUT_GROUPS
+from hdrconv.train.loop import TrainConfig, cosine_lr, parse_arch, revalidate, train
 from hdrconv.data.synthesis import EVALUATION_TONE_MAPPERS, TONE_MAPPERS
 from tests.hdr_data import write_hdr_folder
 
@@ -58,6 +59,14 @@ def test_train_improves_on_step_0_resumes_exactly_and_writes_a_loadable_model(tm
     assert set(val["final"]) == {"psnr_pq", "ssim_pq", "delta_e_itp", "psnr_mu"}
     assert set(val["by_tone_mapper"]) == {"test-tiny-itm", "test-sdr-at-203"}
     assert set(val["by_tone_mapper"]["test-tiny-itm"]) == set(EVALUATION_TONE_MAPPERS)
+    # held-out groups beside the in-family figure, for the model and every baseline
+    assert set(val["held_out"]) == {"test-tiny-itm", "test-sdr-at-203"}
+    assert set(val["held_out"]["test-tiny-itm"]["groups"]) == set(HELD_OUT_GROUPS)
+    assert val["held_out"]["test-tiny-itm"]["mean"]["psnr_pq"] > 0
+
+    # revalidation rewrites the validation section only, with the same numbers for the same weights
+    revalidated = revalidate(_config(data, tmp_path / "a.pt"), log=logs.append)
+    assert revalidated["training"] == card["training"] and revalidated["validation"] == val
 
     # the trained weights run through the model class like shipped weights
     model = create("test-tiny-itm", weights=str(tmp_path / "a.pt"))
