@@ -27,6 +27,8 @@ import math
 
 import torch
 
+from hdrconv.color.kernels import power
+
 # BT.2020 luma / luminance coefficients (Rec. ITU-R BT.2020 Table 4; the Y row of BT.2020 RGB->XYZ)
 _K_R, _K_G, _K_B = 0.2627, 0.6780, 0.0593
 # Y'CbCr colour-difference scales 2 (1 - K_B) and 2 (1 - K_R), as the Report writes them
@@ -106,19 +108,24 @@ def sdr_to_hdr_BT2446_A(RGB_p: torch.Tensor) -> torch.Tensor:
     by 1000 cd/m2. ``hdr_to_sdr_BT2446_A(sdr_to_hdr_BT2446_A(x))`` is close to ``x`` (luma within
     about 1 % of full scale, see the tests) but not equal.
     """
-    R, G, B = RGB_p.unbind(-3)
-    Y = _luma(R, G, B)
-    Cb = (B - Y) / _CB
-    Cr = (R - Y) / _CR
-
+    Y = _luma(*RGB_p.unbind(-3))
     Y_pp = 255 * torch.clamp(Y, 0, 1)
     (a1, b1, c1), (a2, b2, c2) = _A_ITM
     E = torch.where(Y_pp <= 70, (a1 * Y_pp + b1) * Y_pp + c1, (a2 * Y_pp + b2) * Y_pp + c2)
-    Y_HDR = Y_pp**E
+    # Y''**E as exp(E log Y''): torch's pow of two tensors is 2x slower (14 vs 8 ms on a 1080p plane);
+    # Y'' = 0 gives exp(-inf) = 0
+    Y_HDR = torch.exp(torch.log(Y_pp).mul_(E))
 
     S_C = torch.where(Y > 0, 1.075 * Y_HDR / Y.clamp(min=torch.finfo(Y.dtype).tiny), 1.0)
-    RGB_p_HDR = _YCbCr_to_RGB(Y_HDR, Cb * S_C, Cr * S_C)
-    return _L_HDR_A_ITM * torch.clamp(RGB_p_HDR / _L_HDR_A_ITM, 0, 1) ** _GAMMA
+    # Y'CbCr -> R'G'B' with the colour differences scaled by S_C is Y'_HDR + S_C (R'G'B' - Y') per
+    # channel (the luma row sums to 1) = S_C R'G'B' + (Y'_HDR - S_C Y'): one fused pass over the frame
+    # with two one-channel maps, already divided by L_HDR, instead of the Cb/Cr round trip (tested
+    # against it); with :func:`~hdrconv.color.kernels.power`, the bt2446a model took 107 ms per 1080p
+    # frame on one CPU thread instead of 370 (bt2408: 69 ms in the same run)
+    scale = S_C / _L_HDR_A_ITM
+    offset = (Y_HDR - S_C * Y) / _L_HDR_A_ITM
+    RGB_p_HDR = torch.addcmul(offset.unsqueeze(-3), RGB_p, scale.unsqueeze(-3))
+    return power(RGB_p_HDR.clamp_(0, 1), _GAMMA).mul_(_L_HDR_A_ITM)
 
 
 # BT.2446-1 §6.1.4: parameters of the tone-mapping curve (the Report's example values, designed so
@@ -186,7 +193,7 @@ def sdr_to_hdr_BT2446_C(RGB_p: torch.Tensor, alpha: float = ALPHA, k1: float = K
     the luminance ratio as in :func:`hdr_to_sdr_BT2446_C`. SDR peak white (100 cd/m2) becomes about
     333 cd/m2; the SDR super-white signal 1.07 (118 cd/m2) becomes 1000 cd/m2.
     """
-    RGB = L_SDR * RGB_p.clamp(min=0) ** _GAMMA
+    RGB = power(RGB_p.clamp(min=0), _GAMMA).mul_(L_SDR)
     Y = _crosstalk_luminance(RGB, alpha)
     Y_ip = _Y_SDR_IP / k1
     Y_HDR = torch.where(Y < k1 * Y_ip, Y / k1, Y_ip * (torch.exp((Y - k4) / k2) + k3))

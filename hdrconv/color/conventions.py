@@ -19,6 +19,9 @@ REFERENCE_WHITE_NITS = 203.0
 PQ_PEAK_NITS = 10000.0
 """Peak luminance of the PQ signal range, cd/m2 (SMPTE ST 2084)."""
 
+BT1886_GAMMA = 2.4
+"""Exponent of the ITU-R BT.1886 reference EOTF (Annex 1): how SDR signals become display light."""
+
 SDR_COLOURSPACE = "ITU-R BT.709"
 HDR_COLOURSPACE = "ITU-R BT.2020"
 

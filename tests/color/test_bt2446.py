@@ -18,6 +18,34 @@ def random_colours(n=4096, seed=0, dtype=torch.float64):
     return torch.rand(3, 1, n, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
+# --- Method A -----------------------------------------------------------------------------------
+
+def _method_A_literal(RGB_p):
+    """§4.2 Table 4 as the Report writes it: Y'CbCr, Y'' = 255 Y', Y'_HDR = Y''**E, chroma x S_C,
+    Y'CbCr -> R'G'B', then (as the module docstring explains) gamma 2.4 of R'G'B'_HDR / 1000."""
+    R, G, B = RGB_p
+    Y = 0.2627 * R + 0.6780 * G + 0.0593 * B
+    Cb, Cr = (B - Y) / 1.8814, (R - Y) / 1.4746
+    Ypp = 255 * np.clip(Y, 0, 1)
+    E = np.where(Ypp <= 70, 1.8712e-5 * Ypp**2 - 2.7334e-3 * Ypp + 1.3141,
+                 2.8305e-6 * Ypp**2 - 7.4622e-4 * Ypp + 1.2528)
+    Y_HDR = Ypp**E
+    S_C = np.where(Y > 0, 1.075 * Y_HDR / np.maximum(Y, 1e-300), 1.0)
+    Cb, Cr = Cb * S_C, Cr * S_C
+    R_, B_ = Y_HDR + 1.4746 * Cr, Y_HDR + 1.8814 * Cb
+    G_ = (Y_HDR - 0.2627 * R_ - 0.0593 * B_) / 0.6780
+    return 1000 * np.clip(np.stack([R_, G_, B_]) / 1000, 0, 1) ** 2.4
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_sdr_to_hdr_A_matches_the_reports_steps(dtype):
+    RGB_p = random_colours(dtype=dtype)
+    RGB_p[:, :, :4] = 0  # black, where S_C is 1
+    ours = bt2446.sdr_to_hdr_BT2446_A(RGB_p).double().numpy()
+    ref = _method_A_literal(RGB_p.double().numpy())
+    np.testing.assert_allclose(ours, ref, rtol=1e-5 if dtype == torch.float32 else 1e-10, atol=1e-6)
+
+
 # --- Method C -----------------------------------------------------------------------------------
 
 def _method_C_literal(RGB, alpha=bt2446.ALPHA):
