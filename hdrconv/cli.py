@@ -60,7 +60,7 @@ def itm(
     preset: Optional[str] = typer.Option(None, "--preset", "-p",
                                          help="Preset name or TOML file (default hdr10-1000; see `hdrconv presets`)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Conversion model (see `hdrconv models`; "
-                                                                    "default: the preset's, fastitm)."),
+                                                                    "default: the preset's, bt2446a)."),
     crf: Optional[float] = typer.Option(None, help="x265 constant rate factor (overrides the preset)."),
     x265_preset: Optional[str] = typer.Option(None, "--x265-preset",
                                               help="x265 speed preset, ultrafast ... placebo (overrides the preset)."),
@@ -118,7 +118,7 @@ def preview(input: str = typer.Argument(..., help="SDR video."),
             at: str = typer.Option("0", "--at", help="Time of the frame: seconds or HH:MM:SS(.sss)."),
             output: str = typer.Option("preview.png", "--output", "-o", help="PNG to write."),
             model: Optional[str] = typer.Option(None, "--model", "-m",
-                                                help="Conversion model (see `hdrconv models`; default: fastitm)."),
+                                                help="Conversion model (see `hdrconv models`; default: bt2446a)."),
             device: str = typer.Option("auto", help="auto, cpu or cuda[:N].")):
     """Look before you convert: one PNG with the SDR frame, the HDR result tone-mapped for an SDR screen,
     and a false-colour map of the HDR luminance (100/203/400/1000 cd/m2 bands).
@@ -203,7 +203,7 @@ def models(json_out: bool = typer.Option(False, "--json", help="Print JSON inste
 
 @app.command()
 def demo(folder: str = typer.Argument("hdrconv-demo", help="Folder for the sample clip and its HDR10 version."),
-         model: Optional[str] = typer.Option(None, "--model", "-m", help="Conversion model (default: fastitm)."),
+         model: Optional[str] = typer.Option(None, "--model", "-m", help="Conversion model (default: bt2446a)."),
          force: bool = typer.Option(False, "--force", "-f", help="Overwrite earlier demo files."),
          quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary.")):
     """Make a 3-second SDR sample clip (FFmpeg test pattern, tone, subtitles) and convert it to HDR10.
