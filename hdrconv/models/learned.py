@@ -1,6 +1,6 @@
 """Learned SDR -> HDR models: the networks of the ``*_arch`` modules behind the :class:`Model` interface.
 
-Both run only with trained weights (:meth:`LearnedModel.require_trained`); ``hdrconv train NAME``
+Every one runs only with trained weights (:meth:`LearnedModel.require_trained`); ``hdrconv train NAME``
 makes them.
 """
 
@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import torch
 
 from hdrconv.color.conventions import PQ_PEAK_NITS
+from hdrconv.models.anchored_arch import AnchoredITMNet
 from hdrconv.models.base import LearnedModel
 from hdrconv.models.fast_arch import FastITMNet
 from hdrconv.models.irnet_arch import IRNet
@@ -36,7 +37,7 @@ class IRNetModel(LearnedModel):
 class FastITMModel(LearnedModel):
     """FastITM (:mod:`hdrconv.models.fast_arch`): per-frame global mapping predicted from a thumbnail,
     smoothed and exposure-stabilised over time, plus a guided-upsampled local highlight gain. Real time
-    on a CPU; the default model."""
+    on a CPU."""
 
     name = "fastitm"
     summary = ("thumbnail-predicted global mapping + guided local gain, smoothed and exposure-stabilised "
@@ -55,12 +56,38 @@ class FastITMModel(LearnedModel):
         return FastITMNet(**arch)
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        self.require_trained()
-        out = []
-        # no_grad, not inference_mode: the result is an ordinary tensor callers may modify in place,
-        # so a one-frame window needs no copy (24 MB at 1080p)
-        with torch.no_grad():
-            for frame in frames.to(self.device).split(1):
-                hdr, state = self.net.video_frame(frame, state, self.beta)
-                out.append(hdr.clamp_(0, PQ_PEAK_NITS))
-        return (out[0] if len(out) == 1 else torch.cat(out)), state
+        return _video_frames(self, frames, state)
+
+
+def _video_frames(model: LearnedModel, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+    """Run a network with a ``video_frame(frame, state, beta)`` method frame by frame, threading its
+    state, outputs clamped to the PQ range."""
+    model.require_trained()
+    out = []
+    # no_grad, not inference_mode: the result is an ordinary tensor callers may modify in place,
+    # so a one-frame window needs no copy (24 MB at 1080p)
+    with torch.no_grad():
+        for frame in frames.to(model.device).split(1):
+            hdr, state = model.net.video_frame(frame, state, model.beta)
+            out.append(hdr.clamp_(0, PQ_PEAK_NITS))
+    return (out[0] if len(out) == 1 else torch.cat(out)), state
+
+
+@register
+class AnchoredITMModel(LearnedModel):
+    """AnchoredITM (:mod:`hdrconv.models.anchored_arch`): BT.2446 Method A with a thumbnail-predicted
+    exposure curve, saturation and guided local gain, every correction bounded around Method A;
+    global parameters smoothed over time within a shot."""
+
+    name = "anchored"
+    summary = "BT.2446 Method A + learned bounded corrections (exposure curve, saturation, local gain)"
+    default_arch: ClassVar[dict] = {}
+    beta: ClassVar[float] = FastITMModel.beta
+    """Temporal smoothing of the global parameters, as FastITM's."""
+
+    @classmethod
+    def build_net(cls, **arch) -> torch.nn.Module:
+        return AnchoredITMNet(**arch)
+
+    def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        return _video_frames(self, frames, state)
