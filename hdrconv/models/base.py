@@ -25,7 +25,7 @@ import torch
 
 from hdrconv.color.transfer import eotf_ST2084
 from hdrconv.errors import UsageError
-from hdrconv.pipeline.tiling import TiledInference
+from hdrconv.models.engine import TiledInference
 
 
 class Model(ABC):
@@ -94,6 +94,9 @@ class LearnedModel(Model):
     kind: ClassVar[str] = "learned"
     default_arch: ClassVar[dict] = {}
     """Constructor arguments of the network as shipped (the paper's defaults)."""
+    tileable: ClassVar[bool] = True
+    """Whether the network may run tile by tile (:class:`~hdrconv.models.engine.TiledInference`).
+    A recurrent network whose state covers the whole frame sets it to False and gets whole frames."""
 
     def __init__(self, weights: str | None = None, **arch):
         import json
@@ -136,10 +139,10 @@ class LearnedModel(Model):
         return self
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        """Run the network tile by tile (:class:`~hdrconv.pipeline.tiling.TiledInference`) and decode
-        its PQ output (SMPTE ST 2084) to cd/m2."""
+        """Run the network (tile by tile when :attr:`tileable`, :class:`~hdrconv.models.engine.TiledInference`)
+        and decode its PQ output (SMPTE ST 2084) to cd/m2."""
         self.require_trained()
-        pq = self.engine(self.net, frames, scale=self.scale)
+        pq = self.engine(self.net, frames, scale=self.scale, tiled=self.tileable)
         return eotf_ST2084(pq.clamp_(0, 1)), state
 
     def parameters_count(self) -> int:

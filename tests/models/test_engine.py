@@ -1,4 +1,5 @@
-"""Tiled inference: coverage, cross-fade weights, tiled == untiled, device resolution, LearnedModel."""
+"""Inference engine: coverage, cross-fade weights, tiled == untiled, whole frames for untileable
+networks, device resolution, LearnedModel."""
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ from hdrconv.color.transfer import eotf_ST2084
 from hdrconv.errors import UsageError
 from hdrconv.models.base import LearnedModel
 from hdrconv.models.irnet_arch import IRNet
-from hdrconv.pipeline.tiling import TiledInference, blend_weights, resolve_device, set_threads, tile_spans
+from hdrconv.models.engine import TiledInference, blend_weights, resolve_device, set_threads, tile_spans
 
 
 @pytest.mark.parametrize("length, tile, blend", [(10, 16, 4), (100, 32, 8), (97, 32, 8), (64, 32, 0)])
@@ -65,6 +66,40 @@ def test_small_frames_run_in_one_piece():
     x = torch.rand(1, 3, 20, 30)
     with torch.inference_mode():
         torch.testing.assert_close(TiledInference(tile=32)(net, x), net(x))
+
+
+class _Shapes(nn.Module):
+    """Identity that records the sizes of the pieces it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.sizes = []
+
+    def forward(self, x):
+        self.sizes.append(tuple(x.shape[-2:]))
+        return x
+
+
+class Untileable(LearnedModel):
+    name = "untileable-test"
+    tileable = False
+
+    @classmethod
+    def build_net(cls, **arch):
+        return _Shapes()
+
+
+def test_an_untileable_network_gets_whole_frames(tmp_path):
+    path = tmp_path / "shapes.pt"
+    torch.save({}, path)
+    model = Untileable(weights=str(path))
+    model.engine.tile = 32
+    x = torch.rand(2, 3, 75, 101)
+    out, _ = model.process(x, None)
+    assert model.net.sizes == [(75, 101)]
+    torch.testing.assert_close(out, eotf_ST2084(x))
+    TiledInference(tile=32, margin=4, blend=8)(model.net, x)  # the tiled engine cuts them
+    assert len(model.net.sizes) > 2
 
 
 def test_device_resolution():
