@@ -39,8 +39,9 @@ class Model(ABC):
     """``"analytic"`` (a formula) or ``"learned"`` (weights trained by ``hdrconv train``)."""
     window: ClassVar[int] = 1
     """Frames per window the pipeline hands over."""
-    scale: ClassVar[int] = 1
-    """Spatial upscaling factor of the output (joint SR-ITM)."""
+    scale: int = 1
+    """Spatial upscaling factor of the output (joint SR-ITM); a learned model takes it from its
+    architecture arguments, so it belongs to the instance."""
     summary: ClassVar[str] = ""
     """One line for ``hdrconv models``."""
 
@@ -75,7 +76,13 @@ class Model(ABC):
 
 WEIGHTS_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "weights"
 """Weights shipped inside the package: ``NAME.pt`` (a state dict, loaded with ``weights_only=True`` so
-that loading never executes code) and ``NAME.json`` (the model card) beside it."""
+that loading never executes code) and ``NAME.json`` (the model card) beside it; ``NAME-x2.pt`` and
+``NAME-x2.json`` for the same network at output scale 2 (:func:`weights_path`)."""
+
+
+def weights_path(name: str, scale: int = 1):
+    """The shipped weights of model ``name`` at output ``scale``: ``NAME.pt``, ``NAME-xS.pt``."""
+    return WEIGHTS_DIR / (f"{name}.pt" if scale == 1 else f"{name}-x{scale}.pt")
 
 
 def model_card_path(weights):
@@ -88,7 +95,8 @@ class LearnedModel(Model):
 
     Subclasses set ``name``, ``summary``, ``window`` and implement :meth:`build_net`. The network maps
     ``(N, 3, h, w)`` BT.709 R'G'B' in [0, 1] to ``(N, 3, h * scale, w * scale)`` PQ-coded BT.2020 R'G'B'
-    in [0, 1] (the HDRTV convention of the papers); :meth:`process` turns that into cd/m2.
+    in [0, 1] (the HDRTV convention of the papers); :meth:`process` turns that into cd/m2. ``scale``
+    is the architecture argument ``scale`` (1 for a network that has none).
     """
 
     kind: ClassVar[str] = "learned"
@@ -102,7 +110,10 @@ class LearnedModel(Model):
         import json
         from pathlib import Path
 
-        self._weights = Path(weights) if weights else WEIGHTS_DIR / f"{self.name}.pt"
+        # the shipped weights are found by the scale the arguments ask for; the card beside them
+        # (or beside the given weights) completes the arguments
+        scale = int({**self.default_arch, **arch}.get("scale", 1))
+        self._weights = Path(weights) if weights else weights_path(self.name, scale)
         card = model_card_path(self._weights)
         self.card = json.loads(card.read_text()) if card.exists() else None
         args = dict(self.default_arch)
@@ -110,6 +121,7 @@ class LearnedModel(Model):
             args.update(self.card.get("arch", {}))
         args.update(arch)
         self.arch = args
+        self.scale = int(args.get("scale", 1))
         self.net = self.build_net(**args)
         if self._weights.exists():
             self.net.load_state_dict(torch.load(self._weights, map_location="cpu", weights_only=True))

@@ -1,12 +1,15 @@
 """Inference engine: coverage, cross-fade weights, tiled == untiled, whole frames for untileable
 networks, device resolution, LearnedModel."""
 
+import json
+
 import pytest
 import torch
 from torch import nn
 
 from hdrconv.color.transfer import eotf_ST2084
 from hdrconv.errors import UsageError
+from hdrconv.models import base
 from hdrconv.models.base import LearnedModel
 from hdrconv.models.irnet_arch import IRNet
 from hdrconv.models.engine import TiledInference, blend_weights, resolve_device, set_threads, tile_spans
@@ -143,6 +146,19 @@ def test_learned_model_decodes_the_tiled_pq_output(tmp_path):
         reference = eotf_ST2084(model.net(x).clamp(0, 1))
     # tiles change only the image-wide statistics of the channel attention: close, not identical
     assert (out - reference).abs().mean() < 0.05 * reference.mean()
+
+
+def test_scale_comes_from_the_architecture_and_finds_its_own_weights(tmp_path, monkeypatch):
+    monkeypatch.setattr(base, "WEIGHTS_DIR", tmp_path)
+    torch.manual_seed(4)
+    torch.save(IRNet(n=1, C=16, scale=2).state_dict(), tmp_path / "tiny-irnet-test-x2.pt")
+    (tmp_path / "tiny-irnet-test-x2.json").write_text(json.dumps({"arch": {"n": 1, "C": 16, "scale": 2}}))
+    x2 = TinyIRNet(scale=2)
+    assert x2.scale == 2 and x2.trained and x2.card["arch"]["scale"] == 2
+    assert x2.weights() == str(tmp_path / "tiny-irnet-test-x2.pt")
+    assert x2.process(torch.rand(1, 3, 8, 12), None)[0].shape == (1, 3, 16, 24)
+    x1 = TinyIRNet()
+    assert x1.scale == 1 and not x1.trained and TinyIRNet.scale == 1
 
 
 def test_default_tile_depends_on_the_device():
