@@ -180,6 +180,8 @@ class Sample:
     valid: torch.Tensor | None = None
     group: str = "in-family"
     """Group of the evaluation protocol (:data:`hdrconv.data.protocol.GROUPS`); clips are in-family."""
+    exposures: tuple[float, ...] | None = None
+    """Each input frame's exposure in stops (alternating-exposure clips)."""
 
 
 def itm_validation_samples(scenes: list[Scene], groups: tuple[str, ...] = GROUPS) -> list[Sample]:
@@ -206,7 +208,12 @@ def itm_clip_samples(scenes: list[Scene], frames: int = 8) -> list[Sample]:
 
 
 def alt_exposure_clip_samples(scenes: list[Scene], exposures: int = 2, frames: int = 8) -> list[Sample]:
-    """One alternating-exposure clip per scene (same paths as :func:`itm_clip_samples`), seeded."""
-    return [Sample(s.name, alternating_exposure(relative, rng, exposures).ldr, nits, clip.coords, clip.valid)
-            for s, clip, relative, nits, rng in _clips(scenes, frames)]
+    """One alternating-exposure clip per scene (same paths as :func:`itm_clip_samples`), seeded, with
+    each frame's exposure."""
+    samples = []
+    for s, clip, relative, nits, rng in _clips(scenes, frames):
+        taken = alternating_exposure(relative, rng, exposures)
+        samples.append(Sample(s.name, taken.ldr, nits, clip.coords, clip.valid,
+                              exposures=tuple(taken.ev.tolist())))
+    return samples
 

@@ -1,5 +1,5 @@
 """Scoring a model on synthesised samples, shared by ``hdrconv eval`` and the validation of
-``hdrconv train``: the model runs window by window with its state, as the pipeline runs it, and every
+``hdrconv train``: the model runs through the pipeline's window loop, as a conversion runs it, and every
 metric of :mod:`hdrconv.data.metrics` is averaged over the samples (and per SDR tone mapper).
 
 Samples come from scene-linear HDR images (:mod:`hdrconv.data.scenes`), downscaled to the working size
@@ -32,6 +32,7 @@ from hdrconv.data.scenes import (WORKING_SIZE, Sample, alt_exposure_clip_samples
                                   itm_validation_samples, load_scenes)
 from hdrconv.errors import UsageError
 from hdrconv.models.base import Model
+from hdrconv.pipeline import windows
 
 IMAGE_METRICS = {
     "psnr_pq": M.psnr_pq,
@@ -63,17 +64,14 @@ def samples_for(task: str, paths: list[Path], mode: str = "images", exposures: i
 
 
 @torch.inference_mode()
-def run_model(model: Model, frames: torch.Tensor) -> torch.Tensor:
-    """Run ``model`` over ``frames`` ``(T, 3, h, w)`` window by window, threading its state, as the
-    pipeline does; a ``scale`` > 1 model gets the frames downscaled by its scale."""
+def run_model(model: Model, frames: torch.Tensor, exposures: tuple[float, ...] | None = None) -> torch.Tensor:
+    """Run ``model`` over ``frames`` ``(T, 3, h, w)`` through the pipeline's window loop
+    (:func:`hdrconv.pipeline.windows.run`), with each frame's exposure in stops when ``exposures``
+    gives them; a ``scale`` > 1 model gets the frames downscaled by its scale."""
     if model.scale > 1:
         frames = F.avg_pool2d(frames, model.scale)
-    state = model.initial_state()
-    out = []
-    for i in range(0, frames.shape[0], model.window):
-        hdr, state = model.process(frames[i:i + model.window].to(model.device), state)
-        out.append(hdr.float().cpu())
-    return torch.cat(out)
+    stream = (windows.Frame(f, i, None if exposures is None else exposures[i]) for i, f in enumerate(frames))
+    return torch.cat([hdr.float().cpu() for _, hdr in windows.run(model, stream)])
 
 
 def sample_metrics(output: torch.Tensor, sample: Sample) -> dict[str, float]:
@@ -92,7 +90,8 @@ def _crop_to_scale(sample: Sample, scale: int) -> Sample:
     h, w = (sample.hdr.shape[-2] // scale) * scale, (sample.hdr.shape[-1] // scale) * scale
     coords = None if sample.coords is None else sample.coords[:, :h, :w]
     valid = None if sample.valid is None else sample.valid[:, :h, :w]
-    return Sample(sample.name, sample.sdr[..., :h, :w], sample.hdr[..., :h, :w], coords, valid, sample.group)
+    return Sample(sample.name, sample.sdr[..., :h, :w], sample.hdr[..., :h, :w], coords, valid, sample.group,
+                  sample.exposures)
 
 
 def _summary(values: dict[str, list[float]]) -> tuple[dict[str, float], dict[str, float]]:
@@ -138,7 +137,7 @@ def evaluate_model(model: Model, samples: list[Sample]) -> Row:
     conditions: dict[str, dict[str, dict[str, list[float]]]] = {}
     for s in samples:
         s = _crop_to_scale(s, model.scale)
-        values = sample_metrics(run_model(model, s.sdr), s)
+        values = sample_metrics(run_model(model, s.sdr, s.exposures), s)
         _, sep, condition = s.name.partition("/")
         for k, v in values.items():
             per.setdefault(s.group, {}).setdefault(k, []).append(v)

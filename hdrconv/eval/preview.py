@@ -9,9 +9,11 @@ One PNG with three panels side by side:
    greys below 100 cd/m2, then one colour per band, 100-203 (up to the BT.2408 reference white),
    203-400, 400-1000 and above 1000 cd/m2, with the share of the frame in each band in the legend.
 
-The frame at ``--at`` is reached by seeking to the keyframe before it; a model with state (a temporal
-model, smoothed per-frame parameters) gets every frame from that keyframe on, as a conversion would
-give it (its state before the keyframe is not reproduced).
+The frame at ``--at`` is reached by seeking to the keyframe before it and runs through the window
+loop of a conversion (:mod:`hdrconv.pipeline.windows`): a temporal model (``model.temporal``: state
+carried from frame to frame) gets every frame from that keyframe on, as a conversion would give it
+(its state before the keyframe is not reproduced); any model gets its context frames around the
+target, mirrored where the keyframe or the end of the video cuts them off.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from hdrconv.eval import canvas
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.probe import open_container, probe
 from hdrconv.models.base import Model
+from hdrconv.pipeline import windows
 
 LUMINANCE_BT2020 = (0.2627, 0.6780, 0.0593)
 """Luminance weights of linear BT.2020 RGB (ITU-R BT.2020-2, Table 4)."""
@@ -116,34 +119,45 @@ def convert_frame(path: str, at: float, model: Model) -> PreviewFrame:
     if info.hdr:
         raise InputDataError(f"{path}: already HDR ({info.hdr_reason}); preview shows SDR input")
     decoder = VideoDecoder(info)
-    stateful = model.window > 1 or model.initial_state() is not None
+    past, future = model.context
     with open_container(path) as c:
         v = c.streams.video[0]
         v.thread_type = "AUTO"
         if at > 0 and v.time_base:
             c.seek(int(at / v.time_base) + (v.start_time or 0), stream=v, backward=True)
+        # the model's past (for a temporal model everything from the keyframe), the target, its future
         frames: list[av.VideoFrame] = []
+        target = None
         try:
             for f in c.decode(v):
                 t = float(f.time) if f.time is not None else 0.0
-                if frames and t > at + 0.5 / info.fps:
+                if target is None and frames and t > at + 0.5 / info.fps:
+                    target = len(frames) - 1
+                if target is not None and len(frames) > target + future:
                     break
-                frames = frames + [f] if stateful else [f]
+                frames.append(f)
+                if target is None and not model.temporal:
+                    del frames[:-1 - past]
         except av.error.FFmpegError as e:
             raise InputDataError(f"{path}: decoding failed ({e.strerror or e})") from None
         if not frames:
             raise InputDataError(f"{path}: no frame could be decoded")
-        last = float(frames[-1].time or 0.0)
+        target = len(frames) - 1 if target is None else target
+        last = float(frames[target].time or 0.0)
         if at > last + 1.0 / info.fps:
             raise UsageError(f"--at {at:g} s is past the end of {path} (last frame at {last:.2f} s)")
-        sdr = [decoder.to_rgb(f) for f in frames]
-    state = model.initial_state()
-    hdr = None
-    with torch.inference_mode():
-        for i in range(0, len(sdr), model.window):
-            out, state = model.process(torch.stack(sdr[i:i + model.window]).to(model.device), state)
-            hdr = out[-1].float().clamp(min=0).cpu()
-    return PreviewFrame(last, sdr[-1], hdr)
+        sdr = decoder.to_rgb(frames[target])
+        # R'G'B' (float32: 12 bytes a pixel) made as the window loop reads each frame; the list holds
+        # the decoded 4:2:0 ones (1.5 bytes a pixel at 8 bits)
+        stream = (windows.Frame(sdr if i == target else decoder.to_rgb(f), f.time) for i, f in enumerate(frames))
+        with torch.inference_mode():
+            # a model without state has its targets from the one wanted on: the frames before are its context
+            for window, out in windows.run(model, stream, first=0 if model.temporal else target):
+                targets = window.indices[window.targets]
+                if target in targets:
+                    hdr = out[targets.index(target)].float().clamp(min=0).cpu()
+                    break
+    return PreviewFrame(last, sdr, hdr)
 
 
 def _to_bgr(rgb: torch.Tensor, width: int, height: int) -> np.ndarray:

@@ -1,31 +1,69 @@
 """The one interface every model implements, analytic or learned, per-frame or temporal.
 
-The pipeline cuts the video into windows of ``window`` consecutive frames and calls
-``model.process(frames, state)`` for each window in order, threading ``state`` from one call to the
-next (temporal feature/clue propagation, smoothed per-frame parameters, ...). The first call gets
-``model.initial_state()``. Memory is therefore bounded by the window size, not by the video.
+The pipeline hands a model its video in windows (:class:`Window`, cut by the one window loop of
+:mod:`hdrconv.pipeline.windows`): ``window`` consecutive *target* frames to convert (fewer at the end
+of the stream), with ``context = (past, future)`` frames before and after them that the model sees but
+does not output (a model that needs t-1 and t+1 to make t). Consecutive windows' targets follow each
+other, so their contexts overlap; both ends of the stream are mirror-padded, so that every target has
+its whole context. The loop calls ``model.process_window(window, state)`` for each window in order,
+threading ``state`` from one call to the next (temporal feature/clue propagation, smoothed per-frame
+parameters, ...); the first call gets ``model.initial_state()``. The model returns exactly one HDR
+frame per target, in order (the loop checks). Memory is bounded by the window and its context, not
+by the video.
+
+Most models need the pixels only: they implement ``process(frames, state)``, which the default
+``process_window`` calls with ``window.frames``, context included (``frames[past:T - future]`` are the
+targets). A model that needs what else the window knows (each frame's exposure, the scene cuts, the
+timestamps) overrides ``process_window``. ``process`` stays the plain entry point because callers
+with a tensor of frames (tests, the training loop) and every existing model use it as it is.
+
+``temporal`` says whether a model carries state from one window to the next: a caller that starts in
+the middle of a video (``hdrconv preview``) then runs it over the frames before, as a conversion does.
 
 Domains (fixed for every model, so the pipeline and the encoder need no per-model cases):
 
 - input ``frames``: ``(T, 3, H, W)`` float32 tensor of non-linear R'G'B' in [0, 1], BT.709 primaries,
   as decoded from SDR video (BT.1886 display-referred: 1.0 is SDR peak white);
-- output: ``(T, 3, H * scale, W * scale)`` float32 tensor of *linear* BT.2020 RGB in absolute cd/m2
-  (SDR reference white is 203 cd/m2, see :mod:`hdrconv.color.conventions`).
+- output: ``(targets, 3, H * scale, W * scale)`` float32 tensor of *linear* BT.2020 RGB in absolute
+  cd/m2 (SDR reference white is 203 cd/m2, see :mod:`hdrconv.color.conventions`).
 
-For alternating-exposure models the input frames are the differently exposed SDR frames, in order,
-and ``exposures`` says how many exposures alternate.
+For alternating-exposure models (``task = "alt-exp"``) the input frames are the differently exposed
+SDR frames, in order, and :attr:`Window.exposures` gives each one's exposure in stops.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 
 from hdrconv.color.transfer import eotf_ST2084
 from hdrconv.errors import UsageError
-from hdrconv.pipeline.tiling import TiledInference
+from hdrconv.models.engine import TiledInference
+
+
+@dataclass
+class Window:
+    """One call's worth of frames and what is known of each (see the module docstring)."""
+
+    frames: torch.Tensor
+    """``(T, 3, H, W)`` input frames, context included, on the model's device."""
+    targets: slice
+    """The frames to convert, ``frames[targets]``; the others are context."""
+    indices: tuple[int, ...]
+    """Stream index of each frame; a padding frame has the index of the frame it mirrors."""
+    exposures: tuple[float | None, ...]
+    """Each frame's exposure in stops where the input says (alternating-exposure clips), else None."""
+    cuts: tuple[bool, ...]
+    """True where a frame starts a new shot (the stream's first frame does)."""
+    timestamps: tuple[Any, ...]
+    """Each frame's timestamp as the caller has it (the decoder's pts, a clip's frame number)."""
+
+    @property
+    def target_count(self) -> int:
+        return len(self.indices[self.targets])
 
 
 class Model(ABC):
@@ -38,9 +76,14 @@ class Model(ABC):
     kind: ClassVar[str] = "analytic"
     """``"analytic"`` (a formula) or ``"learned"`` (weights trained by ``hdrconv train``)."""
     window: ClassVar[int] = 1
-    """Frames per window the pipeline hands over."""
-    scale: ClassVar[int] = 1
-    """Spatial upscaling factor of the output (joint SR-ITM)."""
+    """Target frames per window the pipeline hands over."""
+    context: ClassVar[tuple[int, int]] = (0, 0)
+    """``(past, future)``: frames before and after the targets a window carries as context."""
+    temporal: ClassVar[bool] = False
+    """Whether the model carries state from one window to the next."""
+    scale: int = 1
+    """Spatial upscaling factor of the output (joint SR-ITM); a learned model takes it from its
+    architecture arguments, so it belongs to the instance."""
     summary: ClassVar[str] = ""
     """One line for ``hdrconv models``."""
 
@@ -56,7 +99,12 @@ class Model(ABC):
 
     @abstractmethod
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        """Convert one window; return the HDR frames and the state for the next window."""
+        """Convert one window's frames (context included); return the HDR frames of its targets and
+        the state for the next window."""
+
+    def process_window(self, window: Window, state: Any) -> tuple[torch.Tensor, Any]:
+        """Convert one :class:`Window`: :meth:`process` of its frames, unless the model needs more."""
+        return self.process(window.frames, state)
 
     def parameters_count(self) -> int:
         """Number of learned parameters (0 for analytic models)."""
@@ -75,7 +123,13 @@ class Model(ABC):
 
 WEIGHTS_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "weights"
 """Weights shipped inside the package: ``NAME.pt`` (a state dict, loaded with ``weights_only=True`` so
-that loading never executes code) and ``NAME.json`` (the model card) beside it."""
+that loading never executes code) and ``NAME.json`` (the model card) beside it; ``NAME-x2.pt`` and
+``NAME-x2.json`` for the same network at output scale 2 (:func:`weights_path`)."""
+
+
+def weights_path(name: str, scale: int = 1):
+    """The shipped weights of model ``name`` at output ``scale``: ``NAME.pt``, ``NAME-xS.pt``."""
+    return WEIGHTS_DIR / (f"{name}.pt" if scale == 1 else f"{name}-x{scale}.pt")
 
 
 def model_card_path(weights):
@@ -88,18 +142,25 @@ class LearnedModel(Model):
 
     Subclasses set ``name``, ``summary``, ``window`` and implement :meth:`build_net`. The network maps
     ``(N, 3, h, w)`` BT.709 R'G'B' in [0, 1] to ``(N, 3, h * scale, w * scale)`` PQ-coded BT.2020 R'G'B'
-    in [0, 1] (the HDRTV convention of the papers); :meth:`process` turns that into cd/m2.
+    in [0, 1] (the HDRTV convention of the papers); :meth:`process` turns that into cd/m2. ``scale``
+    is the architecture argument ``scale`` (1 for a network that has none).
     """
 
     kind: ClassVar[str] = "learned"
     default_arch: ClassVar[dict] = {}
     """Constructor arguments of the network as shipped (the paper's defaults)."""
+    tileable: ClassVar[bool] = True
+    """Whether the network may run tile by tile (:class:`~hdrconv.models.engine.TiledInference`).
+    A recurrent network whose state covers the whole frame sets it to False and gets whole frames."""
 
     def __init__(self, weights: str | None = None, **arch):
         import json
         from pathlib import Path
 
-        self._weights = Path(weights) if weights else WEIGHTS_DIR / f"{self.name}.pt"
+        # the shipped weights are found by the scale the arguments ask for; the card beside them
+        # (or beside the given weights) completes the arguments
+        scale = int({**self.default_arch, **arch}.get("scale", 1))
+        self._weights = Path(weights) if weights else weights_path(self.name, scale)
         card = model_card_path(self._weights)
         self.card = json.loads(card.read_text()) if card.exists() else None
         args = dict(self.default_arch)
@@ -107,6 +168,7 @@ class LearnedModel(Model):
             args.update(self.card.get("arch", {}))
         args.update(arch)
         self.arch = args
+        self.scale = int(args.get("scale", 1))
         self.net = self.build_net(**args)
         if self._weights.exists():
             self.net.load_state_dict(torch.load(self._weights, map_location="cpu", weights_only=True))
@@ -136,10 +198,10 @@ class LearnedModel(Model):
         return self
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        """Run the network tile by tile (:class:`~hdrconv.pipeline.tiling.TiledInference`) and decode
-        its PQ output (SMPTE ST 2084) to cd/m2."""
+        """Run the network (tile by tile when :attr:`tileable`, :class:`~hdrconv.models.engine.TiledInference`)
+        and decode its PQ output (SMPTE ST 2084) to cd/m2."""
         self.require_trained()
-        pq = self.engine(self.net, frames, scale=self.scale)
+        pq = self.engine(self.net, frames, scale=self.scale, tiled=self.tileable)
         return eotf_ST2084(pq.clamp_(0, 1)), state
 
     def parameters_count(self) -> int:

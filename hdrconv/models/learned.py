@@ -43,6 +43,7 @@ class FastITMModel(LearnedModel):
     summary = ("thumbnail-predicted global mapping + guided local gain, smoothed and exposure-stabilised "
                "over time; CPU real time")
     default_arch: ClassVar[dict] = {}
+    temporal: ClassVar[bool] = True  # smoothed parameters and exposure stabilisation, frame to frame
     beta: ClassVar[float] = 0.95
     """Temporal smoothing of the global parameters (:func:`smooth_parameters`): a time constant of
     20 frames (0.8 s at 24 fps). Measured on the 5-second clips of ``bench/flicker.py``, before the

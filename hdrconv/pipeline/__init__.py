@@ -1,1 +1,1 @@
-"""Streaming: windows, temporal state, tiling, concurrency."""
+"""Streaming: windows, temporal state, concurrency."""

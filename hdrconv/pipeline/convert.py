@@ -1,9 +1,9 @@
 """One conversion, streamed: decode -> model -> encode run concurrently with bounded queues.
 
-Threads: the decoder fills ``frames_in`` (PyAV), the model thread cuts windows of ``model.window``
-frames, runs the model with its carried state and measures the light levels, the writer thread hands
-frames to ffmpeg. The queues hold a few windows at most, so memory depends on the window size and the
-frame size, never on the length of the video. The main thread only reports progress and handles
+Threads: the decoder fills ``frames_in`` (PyAV), the model thread runs the model through the window
+loop (:mod:`hdrconv.pipeline.windows`: windows with their context, the state carried) and measures the
+light levels, the writer thread hands frames to ffmpeg. The queues hold a few frames at most, so
+memory depends on the window, its context and the frame size, never on the length of the video. The main thread only reports progress and handles
 Ctrl-C.
 
 Nothing the user had is lost: the result is written to hidden temporary files beside the output and
@@ -25,11 +25,12 @@ import torch
 
 from hdrconv.color.conventions import PQ_PEAK_NITS, ContentLightLevel
 from hdrconv.errors import InputDataError, Interrupted, OutputError, UsageError
-from hdrconv.io.decode import DecodedFrame, VideoDecoder
+from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.encode import EncodeSettings, HevcEncoder, remux
 from hdrconv.io.hdr_metadata import LightLevelMeter, patch_content_light_sei
 from hdrconv.io.probe import MediaInfo, probe
 from hdrconv.models.base import Model
+from hdrconv.pipeline import windows
 
 CONTAINERS = {".mkv": "mkv", ".mp4": "mp4"}
 STDOUT = "-"
@@ -109,6 +110,10 @@ class _Worker(threading.Thread):
 
 
 _END = object()
+
+
+class _Stopped(Exception):
+    """The pipeline stopped: the model thread ends without flushing the windows it holds."""
 
 
 def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
@@ -196,31 +201,24 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
         first.set()
         _put(frames_in, _END, stop)
 
+    def decoded():
+        while (item := _get(frames_in, stop)) is not _END:
+            yield windows.Frame(item.rgb, item.pts)
+        if stop.is_set():
+            raise _Stopped
+
     def run_model():
-        state = model.initial_state()
-        window: list[DecodedFrame] = []
-        done = False
-        with torch.inference_mode():
-            while not done:
-                item = _get(frames_in, stop)
-                if item is _END:
-                    done = True
-                else:
-                    window.append(item)
-                if window and (done or len(window) == model.window):
-                    # one frame needs no copy: a 1080p frame is 24 MB
-                    batch = (window[0].rgb.unsqueeze(0) if len(window) == 1
-                             else torch.stack([f.rgb for f in window])).to(model.device)
-                    hdr, state = model.process(batch, state)
+        try:
+            with torch.inference_mode():
+                for window, hdr in windows.run(model, decoded()):
                     # PQ ends at 10000 cd/m2; float16 frames for the encoder end at 65504
                     hdr = hdr.float().clamp_(0, PQ_PEAK_NITS).cpu()
                     meter.update(hdr)
-                    for f, h in zip(window, hdr):
-                        if not _put(frames_out, (f, h), stop):
+                    for pts, h in zip(window.timestamps[window.targets], hdr):
+                        if not _put(frames_out, (pts, h), stop):
                             return
-                    window = []
-                if stop.is_set():
-                    return
+        except _Stopped:
+            return
         _put(frames_out, _END, stop)
 
     def write():
@@ -239,8 +237,8 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
             item = _get(frames_out, stop)
             if item is _END:
                 break
-            f, rgb = item
-            pts = f.pts if f.pts is not None else (0 if last_pts is None else last_pts + step)
+            pts, rgb = item
+            pts = pts if pts is not None else (0 if last_pts is None else last_pts + step)
             last_pts = pts
             enc.write(rgb, pts, step)
         if not stop.is_set():

@@ -16,7 +16,7 @@ from hdrconv.models import registry
 from hdrconv.models.base import LearnedModel, Model
 from hdrconv.pipeline import batch, presets
 from hdrconv.pipeline.convert import STDOUT, ConvertResult, convert
-from hdrconv.pipeline.tiling import resolve_device, set_threads
+from hdrconv.models.engine import resolve_device, set_threads
 from hdrconv.reporting import BatchReporter, make_reporter, print_batch_summary
 
 

@@ -9,7 +9,9 @@ import pytest
 import torch
 
 from hdrconv.cli import main
-from hdrconv.eval.preview import MARGIN, PANEL_WIDTH, TITLE_BAND, hdr_to_sdr_display, layout, parse_time
+from hdrconv.eval.preview import (MARGIN, PANEL_WIDTH, TITLE_BAND, convert_frame, hdr_to_sdr_display, layout,
+                                  parse_time)
+from hdrconv.models.analytic import BT2408
 from tests.media import make_clip
 
 
@@ -27,6 +29,28 @@ def test_preview_png(tmp_path):
     # the false-colour panel shows some colour bands (not only greys)
     fc = img[TITLE_BAND:TITLE_BAND + panel_h, MARGIN + 2 * (PANEL_WIDTH + MARGIN):][:, :PANEL_WIDTH].astype(int)
     assert (np.ptp(fc, axis=2) > 60).mean() > 0.1
+
+
+class Seeing(BT2408):
+    """bt2408 on the middle frame of its window; records the times of the frames it is shown."""
+
+    def __init__(self, temporal, context):
+        self.temporal, self.context, self.seen = temporal, context, []
+
+    def process_window(self, window, state):
+        self.seen += window.timestamps
+        return self.process(window.frames[window.targets], state)
+
+
+@pytest.mark.parametrize("temporal, context, seen", [(True, (0, 0), range(13)), (False, (1, 1), (11, 12, 13)),
+                                                     (False, (0, 0), (12,))])
+def test_a_temporal_model_gets_the_frames_from_the_keyframe_and_any_model_its_context(tmp_path, temporal,
+                                                                                       context, seen):
+    src = make_clip(tmp_path / "in.mkv", size="64x36", seconds=1, audio=False)  # one keyframe, at 0
+    model = Seeing(temporal, context)
+    frame = convert_frame(str(src), 0.5, model)
+    assert frame.time == pytest.approx(0.5)
+    assert [round(t * 24) for t in model.seen] == list(seen)
 
 
 def test_sdr_range_hdr_round_trips_to_sdr():

@@ -40,7 +40,14 @@ class _Flickering(_SDRAt):
 
 
 class _AltExp(_SDRAt):
+    """Records the exposures its windows carry."""
+
     task = "alt-exp"
+    exposures = ()
+
+    def process_window(self, window, state):
+        self.exposures += window.exposures
+        return super().process_window(window, state)
 
 
 def test_evaluation_uses_the_named_split_of_the_shared_collection_else_all(tmp_path):
@@ -76,8 +83,12 @@ def test_clips_add_temporal_metrics_and_catch_flicker(tmp_path):
 
 def test_alternating_exposure_models_get_alternating_exposure_clips(tmp_path):
     data = write_hdr_folder(tmp_path, ["a.exr"], 64, 96)
-    (row,) = evaluate([_AltExp(REFERENCE_WHITE_NITS)], data)
+    model = _AltExp(REFERENCE_WHITE_NITS)
+    (row,) = evaluate([model], data)
     assert row.samples == 1 and "flicker" in row.mean
+    # each frame's exposure reaches the model: -s, +s, ... over the 8 frames of the clip
+    ev = model.exposures
+    assert ev == ev[:2] * 4 and ev[0] == -ev[1] < 0
     with pytest.raises(UsageError):
         evaluate([_AltExp(1.0), _SDRAt(1.0)], data)
     with pytest.raises(UsageError):

@@ -12,7 +12,8 @@ that by running the network on tiles of at most ``tile`` x ``tile`` output pixel
   attention) cannot leave a visible seam either.
 
 Only one tile's activations exist at a time; the output frame is accumulated in place on the input's
-device. The network runs in ``torch.inference_mode`` with channels-last tensors (faster convolutions
+device. A network that cannot be cut into tiles (a recurrent one whose state covers the whole frame)
+runs on whole frames (``tiled=False``): its memory is then bounded by the frame size alone. The network runs in ``torch.inference_mode`` with channels-last tensors (faster convolutions
 on CPU and on tensor cores) and, on CUDA, under autocast in half precision.
 """
 
@@ -129,12 +130,13 @@ class TiledInference:
         with torch.inference_mode(), self._context():
             return net(x).float()
 
-    def __call__(self, net: torch.nn.Module, x: torch.Tensor, scale: int = 1) -> torch.Tensor:
+    def __call__(self, net: torch.nn.Module, x: torch.Tensor, scale: int = 1, tiled: bool = True) -> torch.Tensor:
         """Output of ``net`` for ``x``, on ``x``'s device, as an ordinary tensor (the network runs in
-        inference mode; the result is copied out of it so that callers may modify it in place)."""
+        inference mode; the result is copied out of it so that callers may modify it in place).
+        ``tiled=False`` runs the whole frames at once, whatever their size."""
         N, _, H, W = x.shape
         tile = self.tile_size
-        if H <= tile and W <= tile:
+        if not tiled or (H <= tile and W <= tile):
             return self._run(net, x).to(x.device).clone()
         out = weight = None
         m, s = self.margin, scale

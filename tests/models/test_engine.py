@@ -1,4 +1,7 @@
-"""Tiled inference: coverage, cross-fade weights, tiled == untiled, device resolution, LearnedModel."""
+"""Inference engine: coverage, cross-fade weights, tiled == untiled, whole frames for untileable
+networks, device resolution, LearnedModel."""
+
+import json
 
 import pytest
 import torch
@@ -6,9 +9,10 @@ from torch import nn
 
 from hdrconv.color.transfer import eotf_ST2084
 from hdrconv.errors import UsageError
+from hdrconv.models import base
 from hdrconv.models.base import LearnedModel
 from hdrconv.models.irnet_arch import IRNet
-from hdrconv.pipeline.tiling import TiledInference, blend_weights, resolve_device, set_threads, tile_spans
+from hdrconv.models.engine import TiledInference, blend_weights, resolve_device, set_threads, tile_spans
 
 
 @pytest.mark.parametrize("length, tile, blend", [(10, 16, 4), (100, 32, 8), (97, 32, 8), (64, 32, 0)])
@@ -67,6 +71,40 @@ def test_small_frames_run_in_one_piece():
         torch.testing.assert_close(TiledInference(tile=32)(net, x), net(x))
 
 
+class _Shapes(nn.Module):
+    """Identity that records the sizes of the pieces it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.sizes = []
+
+    def forward(self, x):
+        self.sizes.append(tuple(x.shape[-2:]))
+        return x
+
+
+class Untileable(LearnedModel):
+    name = "untileable-test"
+    tileable = False
+
+    @classmethod
+    def build_net(cls, **arch):
+        return _Shapes()
+
+
+def test_an_untileable_network_gets_whole_frames(tmp_path):
+    path = tmp_path / "shapes.pt"
+    torch.save({}, path)
+    model = Untileable(weights=str(path))
+    model.engine.tile = 32
+    x = torch.rand(2, 3, 75, 101)
+    out, _ = model.process(x, None)
+    assert model.net.sizes == [(75, 101)]
+    torch.testing.assert_close(out, eotf_ST2084(x))
+    TiledInference(tile=32, margin=4, blend=8)(model.net, x)  # the tiled engine cuts them
+    assert len(model.net.sizes) > 2
+
+
 def test_device_resolution():
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
@@ -108,6 +146,19 @@ def test_learned_model_decodes_the_tiled_pq_output(tmp_path):
         reference = eotf_ST2084(model.net(x).clamp(0, 1))
     # tiles change only the image-wide statistics of the channel attention: close, not identical
     assert (out - reference).abs().mean() < 0.05 * reference.mean()
+
+
+def test_scale_comes_from_the_architecture_and_finds_its_own_weights(tmp_path, monkeypatch):
+    monkeypatch.setattr(base, "WEIGHTS_DIR", tmp_path)
+    torch.manual_seed(4)
+    torch.save(IRNet(n=1, C=16, scale=2).state_dict(), tmp_path / "tiny-irnet-test-x2.pt")
+    (tmp_path / "tiny-irnet-test-x2.json").write_text(json.dumps({"arch": {"n": 1, "C": 16, "scale": 2}}))
+    x2 = TinyIRNet(scale=2)
+    assert x2.scale == 2 and x2.trained and x2.card["arch"]["scale"] == 2
+    assert x2.weights() == str(tmp_path / "tiny-irnet-test-x2.pt")
+    assert x2.process(torch.rand(1, 3, 8, 12), None)[0].shape == (1, 3, 16, 24)
+    x1 = TinyIRNet()
+    assert x1.scale == 1 and not x1.trained and TinyIRNet.scale == 1
 
 
 def test_default_tile_depends_on_the_device():
