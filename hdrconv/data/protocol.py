@@ -9,11 +9,12 @@ groups:
 
 - ``in-family``: the validation recipes as before (each training tone mapper of the first six once,
   training grade, key at the anchor): the figure model cards always had;
-- ``exposure``: SDR *and* HDR with the scene key placed 2 stops below or above the anchor (training
-  places it within +-:data:`~hdrconv.data.grading.EXPOSURE_JITTER_STOPS`, and the SDR of the
-  scene-referred curves within a further +-:data:`~hdrconv.data.synthesis.SDR_EXPOSURE_STOPS`):
-  high- and low-key footage, exposed as a camera and a grader would, with a camera, a filmic and a
-  logarithmic rendering;
+- ``exposure``: (a) SDR *and* HDR with the scene key placed 2 stops below or above the anchor
+  (training places it within +-:data:`~hdrconv.data.grading.EXPOSURE_JITTER_STOPS`): high- and
+  low-key footage, with a camera, a filmic and a logarithmic rendering; (b) the SDR alone exposed 1
+  and 2 stops below and above the grade (training draws the SDR exposure of the scene-referred curves
+  within +-:data:`~hdrconv.data.synthesis.SDR_EXPOSURE_STOPS` of the grade): a camera or grader that
+  placed the SDR brighter or darker than the HDR master, with a filmic and a logarithmic rendering;
 - ``curves``: SDR from tone mappers training never draws (:data:`~hdrconv.data.family.
   HELD_OUT_TONE_MAPPERS`: ACES filmic, FFmpeg's reinhard) and from family members with parameters
   outside their training ranges (a Reinhard white below, a sigmoid contrast above, a camera knee
@@ -32,7 +33,7 @@ random parameters), so numbers are comparable between runs, models and machines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hdrconv.data.grading import TRAINING_GRADE, Grade, expose, grade_HDR10
 from hdrconv.data.synthesis import SDRRecipe, evaluation_recipes, synthesize_SDR
@@ -44,6 +45,9 @@ HELD_OUT_GROUPS = GROUPS[1:]
 
 HELD_OUT_KEY_STOPS = (-2.0, 2.0)
 """Scene-key placements of the ``exposure`` group, stops from the anchor (SDR and HDR alike)."""
+
+HELD_OUT_SDR_STOPS = (-2.0, -1.0, 1.0, 2.0)
+"""SDR exposures of the ``exposure`` group, stops from the HDR grade (the SDR alone)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ def held_out_conditions() -> list[Condition]:
     renderings = _renderings()
     exposure = [Condition("exposure", f"key{stops:+g}/{t}", r, key_stops=stops)
                 for stops in HELD_OUT_KEY_STOPS for t, r in renderings.items()]
+    exposure += [Condition("exposure", f"sdr{stops:+g}/{t}", replace(renderings[t], exposure_stops=stops))
+                 for stops in HELD_OUT_SDR_STOPS for t in ("hable", "drago")]
     curves = [
         Condition("curves", "aces", SDRRecipe("aces")),
         Condition("curves", "ffmpeg-reinhard", SDRRecipe("ffmpeg-reinhard")),

@@ -58,8 +58,13 @@ def test_exposure_group_is_beyond_every_training_key_placement(monkeypatch):
     assert max(abs(s) for s in stops) <= EXPOSURE_JITTER_STOPS
     limit = EXPOSURE_JITTER_STOPS + synthesis.SDR_EXPOSURE_STOPS
     assert max(abs(p) for p in placed) <= limit
+    sdr_only = [r.exposure_stops for r in recipes if r.tone_mapper not in ("bt2446a", "bt2446c", "eetf")]
+    assert max(abs(s) for s in sdr_only) <= synthesis.SDR_EXPOSURE_STOPS
     for c in protocol.conditions(("exposure",)):
-        assert abs(c.key_stops) > limit and c.grade == TRAINING_GRADE
+        assert c.grade == TRAINING_GRADE
+        # either the whole scene is placed beyond training's reach, or the SDR alone is
+        assert abs(c.key_stops + c.recipe.exposure_stops) > limit or abs(c.recipe.exposure_stops) > synthesis.SDR_EXPOSURE_STOPS
+        assert c.recipe.tone_mapper in ("camera", "hable", "drago")  # renderings that take an exposure
 
 
 def test_curves_group_is_never_drawn_in_training(monkeypatch):
@@ -108,6 +113,8 @@ def test_samples_follow_their_condition():
     sdr_lo, _ = protocol.make_sample(scene, by_name["key-2/hable"])
     sdr_hi, _ = protocol.make_sample(scene, by_name["key+2/hable"])
     assert float(sdr_lo.mean()) < float(sdr[0].mean()) < float(sdr_hi.mean())
+    sdr_bright, hdr_same = protocol.make_sample(scene, by_name["sdr+2/hable"])
+    assert torch.equal(hdr_same, hdr) and float(sdr_bright.mean()) > float(sdr[0].mean())
     samples = itm_validation_samples([scene])
     assert len(samples) == len(protocol.conditions())
     assert {s.group for s in samples} == set(protocol.GROUPS)
