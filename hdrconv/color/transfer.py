@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from hdrconv.color.conventions import PQ_PEAK_NITS
+from hdrconv.color.conventions import BT1886_GAMMA, PQ_PEAK_NITS
 
 # SMPTE ST 2084:2014, Table 1
 _M1 = 2610 / 16384
@@ -23,7 +23,7 @@ def eotf_BT1886(V: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Te
 
     With the defaults (L_B = 0, L_W = 1) this is V ** 2.4, relative to SDR peak white.
     """
-    gamma = 2.4
+    gamma = BT1886_GAMMA
     n = L_W ** (1 / gamma) - L_B ** (1 / gamma)
     a = n**gamma
     b = L_B ** (1 / gamma) / n
@@ -35,7 +35,7 @@ def eotf_BT1886(V: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Te
 
 def eotf_inverse_BT1886(L: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Tensor:
     """Inverse of :func:`eotf_BT1886` (ITU-R BT.1886 Annex 1)."""
-    gamma = 2.4
+    gamma = BT1886_GAMMA
     n = L_W ** (1 / gamma) - L_B ** (1 / gamma)
     a = n**gamma
     b = L_B ** (1 / gamma) / n

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hdrconv.color.conventions import (HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS,
+from hdrconv.color.conventions import (BT709_WEIGHTS, HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS,
                                        SDR_COLOURSPACE, MasteringDisplay)
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.bt2390 import eetf_BT2390
@@ -79,16 +79,12 @@ class Grade:
 TRAINING_GRADE = Grade()
 """The one grading convention of training samples and of the in-family validation."""
 
-
-LUMINANCE_BT709 = (0.2126, 0.7152, 0.0722)
-"""Relative luminance weights of linear BT.709 RGB (ITU-R BT.709-6, item 3.2)."""
-
 _KEY_EPSILON = 1e-6
 """Added before the logarithm of the key, relative to the image's mean luminance, so that black pixels
 do not pull the key to zero (Reinhard et al. 2002, Eq. 1, "delta")."""
 
 
-def luminance(rgb: torch.Tensor, weights: tuple[float, float, float] = LUMINANCE_BT709) -> torch.Tensor:
+def luminance(rgb: torch.Tensor, weights: tuple[float, float, float] = BT709_WEIGHTS) -> torch.Tensor:
     """Relative luminance of linear RGB ``(..., 3, H, W)`` -> ``(..., H, W)``."""
     w = torch.as_tensor(weights, dtype=rgb.dtype, device=rgb.device)
     return torch.einsum("c,...chw->...hw", w, rgb)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from hdrconv.color.bt2390 import eetf_BT2390
-from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
+from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE, BT2020_WEIGHTS
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_inverse_BT1886, eotf_inverse_ST2084, eotf_ST2084
 from hdrconv.errors import InputDataError, UsageError
@@ -33,9 +33,6 @@ from hdrconv.eval import canvas
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.probe import open_container, probe
 from hdrconv.models.base import Model
-
-LUMINANCE_BT2020 = (0.2627, 0.6780, 0.0593)
-"""Luminance weights of linear BT.2020 RGB (ITU-R BT.2020-2, Table 4)."""
 
 BANDS = ((100.0, (60, 180, 60), "100-203"), (REFERENCE_WHITE_NITS, (0, 215, 235), "203-400"),
          (400.0, (0, 140, 255), "400-1000"), (1000.0, (40, 40, 220), "> 1000"))
@@ -81,7 +78,7 @@ def hdr_to_sdr_display(nits: torch.Tensor) -> torch.Tensor:
 
 def luminance_BT2020(nits: torch.Tensor) -> torch.Tensor:
     """Luminance in cd/m2 of linear BT.2020 RGB ``(3, H, W)`` -> ``(H, W)``."""
-    w = torch.tensor(LUMINANCE_BT2020, dtype=nits.dtype).view(3, 1, 1)
+    w = torch.tensor(BT2020_WEIGHTS, dtype=nits.dtype).view(3, 1, 1)
     return (nits * w).sum(dim=0)
 
 
