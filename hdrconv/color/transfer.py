@@ -18,6 +18,14 @@ _C2 = 2413 / 4096 * 32
 _C3 = 2392 / 4096 * 32
 
 
+def oetf_BT709(L: torch.Tensor) -> torch.Tensor:
+    """ITU-R BT.709-6 OETF (Part 1, item 1.2): scene light L -> signal V, V = 1 at L = 1, negative
+    light clipped to 0. Not clipped above 1: a camera's knee
+    (:func:`hdrconv.data.synthesis.camera_knee`) decides what becomes of brighter light."""
+    L = torch.as_tensor(L).clamp(min=0)
+    return torch.where(L < 0.018, 4.5 * L, 1.099 * L.clamp(min=0.018) ** 0.45 - 0.099)
+
+
 def eotf_BT1886(V: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Tensor:
     """ITU-R BT.1886 Annex 1 reference EOTF: non-linear signal V in [0, 1] -> display luminance.
 
