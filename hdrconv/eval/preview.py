@@ -24,10 +24,10 @@ import cv2
 import numpy as np
 import torch
 
-from hdrconv.color.bt2390 import eetf_BT2390
-from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE, BT2020_WEIGHTS
+from hdrconv.color.bt2390 import eetf_BT2390_max_RGB
+from hdrconv.color.conventions import BT2020_WEIGHTS, HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
-from hdrconv.color.transfer import eotf_inverse_BT1886, eotf_inverse_ST2084, eotf_ST2084
+from hdrconv.color.transfer import eotf_inverse_BT1886, eotf_inverse_ST2084
 from hdrconv.errors import InputDataError, UsageError
 from hdrconv.eval import canvas
 from hdrconv.io.decode import VideoDecoder
@@ -68,10 +68,8 @@ def hdr_to_sdr_display(nits: torch.Tensor) -> torch.Tensor:
     Then BT.2020 -> BT.709 (out-of-gamut colours clipped) and the BT.1886 inverse EOTF. A frame that
     never exceeds 203 cd/m2 (``bt2408``) comes back as the SDR frame.
     """
-    m = nits.amax(dim=0, keepdim=True)
-    source_peak = max(float(m.max()), REFERENCE_WHITE_NITS)
-    m_sdr = eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(m), source_peak, REFERENCE_WHITE_NITS))
-    mapped = nits * torch.where(m > 0, m_sdr / m.clamp(min=1e-12), torch.zeros_like(m))
+    source_peak = max(float(nits.amax()), REFERENCE_WHITE_NITS)
+    mapped = eetf_BT2390_max_RGB(nits, source_peak, REFERENCE_WHITE_NITS)
     rgb = RGB_to_RGB(mapped, HDR_COLOURSPACE, SDR_COLOURSPACE) / REFERENCE_WHITE_NITS
     return eotf_inverse_BT1886(rgb.clamp(0, 1))
 
