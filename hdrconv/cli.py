@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 from typing import List, Optional
 
 import typer
@@ -14,12 +15,22 @@ from typer.exceptions import Abort, Exit, TyperException
 from hdrconv import __version__
 from hdrconv.errors import EX_INTERRUPTED, EX_SOFTWARE, EX_USAGE, HdrconvError
 from hdrconv.data.family import TONE_MAPPERS
+from hdrconv.pipeline.options import ConvertOptions
 from hdrconv.train.config import TrainConfig
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn ordinary video into real HDR10.")
 
-_state = {"debug": False, "json": False}
+
+
+@dataclass
+class ErrorOutput:
+    """How :func:`main` reports a failure: with a traceback (the global ``--debug``) and as a JSON
+    ``error`` event on stdout (a command's ``--json``, once its options are parsed). typer's context
+    object: :func:`main` hands it to the app, the callback and the commands set it."""
+
+    debug: bool = False
+    json: bool = False
 
 
 def _version(value: bool):
@@ -29,10 +40,11 @@ def _version(value: bool):
 
 
 @app.callback()
-def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+def _main(ctx: typer.Context,
+          debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
           version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")):
-    _state["debug"] = debug
+    ctx.ensure_object(ErrorOutput).debug = debug
 
 
 _ITM_EPILOG = """\b
@@ -51,6 +63,7 @@ Exit codes of a batch (several inputs, or -o DIR):
 
 @app.command(epilog=_ITM_EPILOG)
 def itm(
+    ctx: typer.Context,
     inputs: List[str] = typer.Argument(..., metavar="IN",
                                        help="SDR videos, folders or globs; '-' reads standard input. "
                                             "Without -o: exactly IN OUT."),
@@ -66,12 +79,12 @@ def itm(
                                               help="x265 speed preset, ultrafast ... placebo (overrides the preset)."),
     peak: Optional[float] = typer.Option(None, help="Mastering display peak, cd/m2 (ST 2086; overrides the preset)."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Look into subfolders of folder inputs."),
-    name_template: str = typer.Option("{stem}.hdr10.mkv", help="Batch output names: {stem} {name} {ext} {model} "
+    name_template: str = typer.Option(ConvertOptions.name_template, help="Batch output names: {stem} {name} {ext} {model} "
                                                                 "{preset}."),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Files converted at once. Keep 1 on CPU: x265 already uses "
+    jobs: int = typer.Option(ConvertOptions.jobs, "--jobs", "-j", help="Files converted at once. Keep 1 on CPU: x265 already uses "
                                                       "every core; more helps with small files or a GPU model."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda[:N]."),
+    device: str = typer.Option(ConvertOptions.device, help="auto, cpu or cuda[:N]."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     allow_truncated: bool = typer.Option(False, help="Convert what a truncated input holds instead of failing."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary."),
@@ -87,28 +100,14 @@ def itm(
 
     Progress and messages go to stderr: with '-' as output, stdout carries only the video.
     """
-    import glob
-    from pathlib import Path
+    from hdrconv.pipeline.run import run_itm
 
-    from hdrconv.errors import UsageError
-    from hdrconv.pipeline.run import run_itm, run_itm_batch
-
-    _state["json"] = json_lines
-    common = dict(preset=preset, model=model, crf=crf, x265_preset=x265_preset, peak=peak, device=device,
-                  force=force, allow_truncated=allow_truncated, quiet=quiet, verbose=verbose, json_lines=json_lines)
-    if output is None:
-        if len(inputs) != 2:
-            raise UsageError("give IN OUT, or inputs and -o DIR (several inputs need an output folder)")
-        run_itm(inputs[0], inputs[1], **common)
-        return
-    # -o names a file for one plain input when it has a suffix (-o x.mkv), else a folder (made if missing)
-    one = inputs[0]
-    if len(inputs) == 1 and not Path(one).is_dir() and not glob.has_magic(one) and (
-            output == "-" or (Path(output).suffix and not Path(output).is_dir())):
-        run_itm(inputs[0], output, **common)
-        return
-    code = run_itm_batch(inputs, output, name_template=name_template, recursive=recursive,
-                         skip_existing=skip_existing, jobs=jobs, debug=_state["debug"], **common)
+    ctx.obj.json = json_lines
+    code = run_itm(ConvertOptions(
+        inputs=tuple(inputs), output=output, preset=preset, model=model, crf=crf, x265_preset=x265_preset,
+        peak=peak, recursive=recursive, name_template=name_template, skip_existing=skip_existing, jobs=jobs,
+        device=device, force=force, allow_truncated=allow_truncated, quiet=quiet, verbose=verbose,
+        json_lines=json_lines, debug=ctx.obj.debug))
     if code:
         raise typer.Exit(code)
 
@@ -133,7 +132,8 @@ def preview(input: str = typer.Argument(..., help="SDR video."),
 
 
 @app.command()
-def report(input: str = typer.Argument(..., help="HDR10 video (e.g. an output of hdrconv itm)."),
+def report(ctx: typer.Context,
+           input: str = typer.Argument(..., help="HDR10 video (e.g. an output of hdrconv itm)."),
            output: str = typer.Option("report.png", "--output", "-o", help="PNG to write."),
            json_out: bool = typer.Option(False, "--json", help="Also print the figures as JSON.")):
     """Plot per-frame max, 99th percentile and mean light level (cd/m2) over time, with the signalled
@@ -143,7 +143,7 @@ def report(input: str = typer.Argument(..., help="HDR10 video (e.g. an output of
     """
     from hdrconv.eval.report import report as make_report
 
-    _state["json"] = json_out
+    ctx.obj.json = json_out
     figures = make_report(input, output)
     if json_out:
         typer.echo(json.dumps(figures))
@@ -167,7 +167,8 @@ def presets_(json_out: bool = typer.Option(False, "--json", help="Print JSON ins
 
 
 @app.command()
-def probe(input: str = typer.Argument(..., help="Video file to inspect."),
+def probe(ctx: typer.Context,
+          input: str = typer.Argument(..., help="Video file to inspect."),
           json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """Show what hdrconv sees: streams, size, frame rate, frame count, colour tags, SDR/HDR verdict.
 
@@ -176,7 +177,7 @@ def probe(input: str = typer.Argument(..., help="Video file to inspect."),
     from hdrconv.io.probe import probe as probe_file
     from hdrconv.reporting import print_probe
 
-    _state["json"] = json_out
+    ctx.obj.json = json_out
     info = probe_file(input)
     if json_out:
         typer.echo(json.dumps(info.to_dict(), default=str))
@@ -218,11 +219,13 @@ def demo(folder: str = typer.Argument("hdrconv-demo", help="Folder for the sampl
     Path(folder).mkdir(parents=True, exist_ok=True)
     src = Path(folder) / "sample-sdr.mp4"
     make_sample(src)
-    run_itm(str(src), str(Path(folder) / "sample-hdr10.mkv"), model=model, force=force, quiet=quiet)
+    run_itm(ConvertOptions(inputs=(str(src), str(Path(folder) / "sample-hdr10.mkv")), model=model, force=force,
+                           quiet=quiet))
 
 
 @app.command(name="eval")
-def eval_(model: List[str] = typer.Option(..., "--model", "-m", help="Model to evaluate (repeat for several)."),
+def eval_(ctx: typer.Context,
+          model: List[str] = typer.Option(..., "--model", "-m", help="Model to evaluate (repeat for several)."),
           data: str = typer.Option(..., "--data", help="Folder of scene-linear HDR images (EXR, .hdr)."),
           mode: str = typer.Option("images", help="images, or clips (adds flicker and warping error)."),
           weights: List[str] = typer.Option([], "--weights", help="NAME=FILE: weights for a learned model."),
@@ -240,7 +243,7 @@ def eval_(model: List[str] = typer.Option(..., "--model", "-m", help="Model to e
     from hdrconv.eval.runner import evaluate, print_held_out_table, print_table
     from hdrconv.models import registry
 
-    _state["json"] = json_out
+    ctx.obj.json = json_out
     files = dict(w.partition("=")[::2] for w in weights)
     if any(not f for f in files.values()):
         raise UsageError("--weights wants NAME=FILE")
@@ -254,7 +257,8 @@ def eval_(model: List[str] = typer.Option(..., "--model", "-m", help="Model to e
 
 
 @app.command()
-def train(model: str = typer.Argument(..., help="Learned model to train (see hdrconv models)."),
+def train(ctx: typer.Context,
+          model: str = typer.Argument(..., help="Learned model to train (see hdrconv models)."),
           data: str = typer.Option(..., "--data", help="Folder of scene-linear HDR images (EXR, .hdr)."),
           out: str = typer.Option(..., "--out", help="Weights file to write; OUT.json (card) and OUT.ckpt go beside."),
           steps: Optional[int] = typer.Option(None, help="Budget in optimiser steps."),
@@ -289,7 +293,7 @@ def train(model: str = typer.Argument(..., help="Learned model to train (see hdr
     """
     from hdrconv.train.loop import parse_arch, revalidate as run_revalidation, train as run_training
 
-    _state["json"] = json_out
+    ctx.obj.json = json_out
     config = TrainConfig(model=model, data=data, out=out, steps=steps, minutes=minutes, batch_size=batch_size,
                          patch=patch, lr=lr, weight_decay=weight_decay, loss=loss, seed=seed, log_every=log_every,
                          checkpoint_every=checkpoint_every, graphics=graphics,
@@ -306,27 +310,28 @@ def main(argv: List[str] | None = None) -> int:
     """Entry point: run the app, turning every failure into one line and a sysexits code."""
     # torch's OpenMP threads must not spin between frames: x265 needs those cores
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    errors = ErrorOutput()
     try:
-        code = app(args=argv, standalone_mode=False)  # click returns the code of a typer.Exit here
+        code = app(args=argv, standalone_mode=False, obj=errors)  # click returns the code of a typer.Exit here
         return code if isinstance(code, int) else 0
     except Exit as e:
         return e.exit_code
     except Abort:
-        return _fail("interrupted", EX_INTERRUPTED)
+        return _fail(errors, "interrupted", EX_INTERRUPTED)
     except TyperException as e:  # bad command line, from the option parser
-        return _fail(e.format_message().replace("\n", " "), EX_USAGE)
+        return _fail(errors, e.format_message().replace("\n", " "), EX_USAGE)
     except HdrconvError as e:
-        return _fail(str(e), e.code)
+        return _fail(errors, str(e), e.code)
     except KeyboardInterrupt:
-        return _fail("interrupted", EX_INTERRUPTED)
+        return _fail(errors, "interrupted", EX_INTERRUPTED)
     except Exception as e:  # noqa: BLE001 - a bug: say so in one line, traceback with --debug
-        return _fail(f"internal error: {type(e).__name__}: {e}", EX_SOFTWARE)
+        return _fail(errors, f"internal error: {type(e).__name__}: {e}", EX_SOFTWARE)
 
 
-def _fail(message: str, code: int) -> int:
-    if _state["debug"]:
+def _fail(errors: ErrorOutput, message: str, code: int) -> int:
+    if errors.debug:
         traceback.print_exc()
-    if _state["json"]:
+    if errors.json:
         sys.stdout.write(json.dumps({"event": "error", "code": code, "message": message}) + "\n")
         sys.stdout.flush()
     sys.stderr.write(f"hdrconv: error: {message}\n")

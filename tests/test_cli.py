@@ -226,3 +226,20 @@ def test_help_names_the_default_model():
                            ("preview", f"default: {DEFAULT_MODEL})"), ("demo", f"default: {DEFAULT_MODEL})")):
         r = run(command, "--help")
         assert r.returncode == 0 and words in " ".join(r.stdout.replace("│", " ").split()), r.stdout
+
+
+def test_error_output_flags_do_not_outlive_their_command(tmp_path, capsys):
+    from hdrconv.cli import main
+
+    missing = str(tmp_path / "nope.mp4")
+    assert main(["probe", missing, "--json"]) == 66
+    assert json.loads(capsys.readouterr().out)["event"] == "error"
+    # the same process: no JSON event left over from --json (nor from a parse error, before any command)
+    assert main(["probe", missing]) == 66
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("hdrconv: error: ")
+    assert main(["probe", missing, "--json"]) == 66
+    capsys.readouterr()
+    assert main(["probe", "--no-such-option"]) == 64
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("hdrconv: error: ")

@@ -1,14 +1,15 @@
 """ITU-R BT.2390 EETF: the reference roll-off of a PQ grade onto a display (or grade) of lower peak.
 
-Used to grade training targets down to the mastering peak (:mod:`hdrconv.data.grading`) and to show
-HDR on an SDR screen (:mod:`hdrconv.eval.preview`).
+Used to grade training targets down to the mastering peak (:mod:`hdrconv.data.grading`), to make SDR
+from an HDR10 grade as players do (:mod:`hdrconv.data.synthesis`) and to show HDR on an SDR screen
+(:mod:`hdrconv.eval.preview`), each through :func:`eetf_BT2390_max_RGB`.
 """
 
 from __future__ import annotations
 
 import torch
 
-from hdrconv.color.transfer import eotf_inverse_ST2084
+from hdrconv.color.transfer import eotf_inverse_ST2084, eotf_ST2084
 
 
 def _pq(nits: float) -> float:
@@ -33,3 +34,24 @@ def eetf_BT2390(E: torch.Tensor, source_peak: float, target_peak: float) -> torc
     spline = (2 * T3 - 3 * T2 + 1) * ks + (T3 - 2 * T2 + T) * (1 - ks) + (-2 * T3 + 3 * T2) * max_lum
     E2 = torch.where(E1 < ks, E1, spline)
     return E2 * pq_source
+
+
+def eetf_BT2390_nits(nits: torch.Tensor, source_peak: float, target_peak: float) -> torch.Tensor:
+    """:func:`eetf_BT2390` on linear light in cd/m2: each value PQ-coded (SMPTE ST 2084), mapped and
+    decoded again. Applied to R, G and B separately, it bleaches saturated highlights towards white
+    (as a per-channel PQ look-up table does); :func:`eetf_BT2390_max_RGB` keeps their hue."""
+    return eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(nits), source_peak, target_peak))
+
+
+def eetf_BT2390_max_RGB(nits: torch.Tensor, source_peak: float, target_peak: float) -> torch.Tensor:
+    """Linear RGB in cd/m2 ``(..., 3, H, W)``, highlights rolled off from ``source_peak`` to
+    ``target_peak`` cd/m2: :func:`eetf_BT2390_nits` applied to each pixel's max(R, G, B), and the
+    pixel scaled by the ratio of the rolled-off to the original max.
+
+    Scaling the three channels alike keeps hue and saturation: applied to each channel, the EETF would
+    bleach saturated highlights towards white. Below the knee the ratio is 1 (up to the PQ round trip);
+    black pixels stay black.
+    """
+    m = nits.amax(dim=-3, keepdim=True)
+    return nits * torch.where(m > 0, eetf_BT2390_nits(m, source_peak, target_peak) / m.clamp(min=1e-12),
+                              torch.zeros_like(m))

@@ -27,15 +27,13 @@ import math
 
 import torch
 
-from hdrconv.color.conventions import BT1886_GAMMA, HDR_COLOURSPACE, SDR_COLOURSPACE
+from hdrconv.color.conventions import BT1886_GAMMA, BT2020_WEIGHTS, HDR_COLOURSPACE, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.kernels import power
 
-# BT.2020 luma / luminance coefficients (Rec. ITU-R BT.2020 Table 4; the Y row of BT.2020 RGB->XYZ)
-_K_R, _K_G, _K_B = 0.2627, 0.6780, 0.0593
+_K_R, _K_G, _K_B = BT2020_WEIGHTS  # the Report's K_R, K_G, K_B
 # Y'CbCr colour-difference scales 2 (1 - K_B) and 2 (1 - K_R), as the Report writes them
 _CB, _CR = 1.8814, 1.4746
-_GAMMA = 2.4
 
 
 def _luma(R: torch.Tensor, G: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
@@ -61,7 +59,7 @@ def sdr_BT709_to_BT2020(RGB_p: torch.Tensor) -> torch.Tensor:
 
 def _rho(L: float) -> float:
     """BT.2446-1 §4.1, Eq. for rho_HDR / rho_SDR: 1 + 32 (L / 10000) ** (1 / 2.4)."""
-    return 1 + 32 * (L / 10000) ** (1 / _GAMMA)
+    return 1 + 32 * (L / 10000) ** (1 / BT1886_GAMMA)
 
 
 def hdr_to_sdr_BT2446_A(RGB: torch.Tensor, L_HDR: float = 1000.0, L_SDR: float = 100.0) -> torch.Tensor:
@@ -81,7 +79,7 @@ def hdr_to_sdr_BT2446_A(RGB: torch.Tensor, L_HDR: float = 1000.0, L_SDR: float =
     L_HDR : peak luminance of the HDR content (the Report's L_HDR), cd/m2.
     L_SDR : peak luminance of the SDR display (the Report's L_SDR), cd/m2.
     """
-    E = torch.clamp(RGB / L_HDR, 0, 1) ** (1 / _GAMMA)
+    E = torch.clamp(RGB / L_HDR, 0, 1) ** (1 / BT1886_GAMMA)
     R, G, B = E.unbind(-3)
     Y = _luma(R, G, B)
 
@@ -137,7 +135,7 @@ def sdr_to_hdr_BT2446_A(RGB_p: torch.Tensor) -> torch.Tensor:
     scale = S_C / _L_HDR_A_ITM
     offset = (Y_HDR - S_C * Y) / _L_HDR_A_ITM
     RGB_p_HDR = torch.addcmul(offset.unsqueeze(-3), RGB_p, scale.unsqueeze(-3))
-    return power(RGB_p_HDR.clamp_(0, 1), _GAMMA).mul_(_L_HDR_A_ITM)
+    return power(RGB_p_HDR.clamp_(0, 1), BT1886_GAMMA).mul_(_L_HDR_A_ITM)
 
 
 # BT.2446-1 §6.1.4: parameters of the tone-mapping curve (the Report's example values, designed so
@@ -149,7 +147,7 @@ ALPHA = 0.05
 
 # §6.1.4: the knee is at SDR 80 % signal, 100 * 0.8 ** 2.4 = 58.535 cd/m2 (the Report rounds it to 58.5;
 # the exact value is the one K2..K4 were derived with, which makes the curve continuous).
-_Y_SDR_IP = 100 * 0.8**_GAMMA
+_Y_SDR_IP = 100 * 0.8**BT1886_GAMMA
 
 
 def _crosstalk_luminance(RGB: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -191,7 +189,7 @@ def hdr_to_sdr_BT2446_C(RGB: torch.Tensor, alpha: float = ALPHA, k1: float = K1,
     Y = _crosstalk_luminance(RGB, alpha)
     Y_ip = _Y_SDR_IP / k1
     Y_SDR = torch.where(Y < Y_ip, k1 * Y, k2 * torch.log((Y / Y_ip - k3).clamp(min=1e-12)) + k4)
-    return (_scale(RGB, Y, Y_SDR, k1) / L_SDR) ** (1 / _GAMMA)
+    return (_scale(RGB, Y, Y_SDR, k1) / L_SDR) ** (1 / BT1886_GAMMA)
 
 
 def sdr_to_hdr_BT2446_C(RGB_p: torch.Tensor, alpha: float = ALPHA, k1: float = K1, k2: float = K2,
@@ -205,7 +203,7 @@ def sdr_to_hdr_BT2446_C(RGB_p: torch.Tensor, alpha: float = ALPHA, k1: float = K
     the luminance ratio as in :func:`hdr_to_sdr_BT2446_C`. SDR peak white (100 cd/m2) becomes about
     333 cd/m2; the SDR super-white signal 1.07 (118 cd/m2) becomes 1000 cd/m2.
     """
-    RGB = power(RGB_p.clamp(min=0), _GAMMA).mul_(L_SDR)
+    RGB = power(RGB_p.clamp(min=0), BT1886_GAMMA).mul_(L_SDR)
     Y = _crosstalk_luminance(RGB, alpha)
     Y_ip = _Y_SDR_IP / k1
     Y_HDR = torch.where(Y < k1 * Y_ip, Y / k1, Y_ip * (torch.exp((Y - k4) / k2) + k3))

@@ -7,6 +7,8 @@ References
 - SMPTE ST 2084:2014 (PQ): absolute luminance, 10 000 cd/m2 peak.
 - SMPTE ST 2086:2018: mastering display colour volume; HDR10 carries it with MaxCLL/MaxFALL
   (CTA-861.3-A).
+- Recommendation ITU-R BT.709-6 (2015), BT.2020-2 (2015) and BT.1886 (2011): the luma/luminance
+  weights of the SDR and HDR primaries and the exponent of the SDR reference display.
 """
 
 from __future__ import annotations
@@ -20,10 +22,20 @@ PQ_PEAK_NITS = 10000.0
 """Peak luminance of the PQ signal range, cd/m2 (SMPTE ST 2084)."""
 
 BT1886_GAMMA = 2.4
-"""Exponent of the ITU-R BT.1886 reference EOTF (Annex 1): how SDR signals become display light."""
+"""Exponent of the ITU-R BT.1886 reference EOTF (Annex 1), ``L = a max(V + b, 0) ** 2.4``: how SDR
+signals become display light; with zero black level, display light is the signal to the power 2.4."""
 
 SDR_COLOURSPACE = "ITU-R BT.709"
 HDR_COLOURSPACE = "ITU-R BT.2020"
+
+BT709_WEIGHTS = (0.2126, 0.7152, 0.0722)
+"""R, G, B weights of BT.709 luma ``Y'`` on non-linear R'G'B' (ITU-R BT.709-6 Part 1, item 3.2) and of
+relative luminance ``Y`` on linear RGB (the Y row of the BT.709 RGB -> XYZ matrix, rounded to the same
+four decimals): one set of numbers for both uses."""
+
+BT2020_WEIGHTS = (0.2627, 0.6780, 0.0593)
+"""R, G, B weights of BT.2020 luma ``Y'`` on non-linear R'G'B' and of luminance ``Y_C`` on linear RGB
+(ITU-R BT.2020-2, Table 4, non-constant and constant luminance): one set of numbers for both uses."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from hdrconv.color.conventions import PQ_PEAK_NITS
+from hdrconv.color.conventions import BT1886_GAMMA, PQ_PEAK_NITS
 
 # SMPTE ST 2084:2014, Table 1
 _M1 = 2610 / 16384
@@ -18,12 +18,20 @@ _C2 = 2413 / 4096 * 32
 _C3 = 2392 / 4096 * 32
 
 
+def oetf_BT709(L: torch.Tensor) -> torch.Tensor:
+    """ITU-R BT.709-6 OETF (Part 1, item 1.2): scene light L -> signal V, V = 1 at L = 1, negative
+    light clipped to 0. Not clipped above 1: a camera's knee
+    (:func:`hdrconv.data.synthesis.camera_knee`) decides what becomes of brighter light."""
+    L = torch.as_tensor(L).clamp(min=0)
+    return torch.where(L < 0.018, 4.5 * L, 1.099 * L.clamp(min=0.018) ** 0.45 - 0.099)
+
+
 def eotf_BT1886(V: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Tensor:
     """ITU-R BT.1886 Annex 1 reference EOTF: non-linear signal V in [0, 1] -> display luminance.
 
     With the defaults (L_B = 0, L_W = 1) this is V ** 2.4, relative to SDR peak white.
     """
-    gamma = 2.4
+    gamma = BT1886_GAMMA
     n = L_W ** (1 / gamma) - L_B ** (1 / gamma)
     a = n**gamma
     b = L_B ** (1 / gamma) / n
@@ -35,7 +43,7 @@ def eotf_BT1886(V: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Te
 
 def eotf_inverse_BT1886(L: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Tensor:
     """Inverse of :func:`eotf_BT1886` (ITU-R BT.1886 Annex 1)."""
-    gamma = 2.4
+    gamma = BT1886_GAMMA
     n = L_W ** (1 / gamma) - L_B ** (1 / gamma)
     a = n**gamma
     b = L_B ** (1 / gamma) / n

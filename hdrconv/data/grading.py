@@ -35,11 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hdrconv.color.conventions import (HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS,
+from hdrconv.color.conventions import (BT709_WEIGHTS, HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS,
                                        SDR_COLOURSPACE, MasteringDisplay)
 from hdrconv.color.gamut import RGB_to_RGB
-from hdrconv.color.bt2390 import eetf_BT2390
-from hdrconv.color.transfer import eotf_inverse_ST2084, eotf_ST2084
+from hdrconv.color.bt2390 import eetf_BT2390_max_RGB, eetf_BT2390_nits
 
 MIDDLE_GREY_NITS = 26.0
 """Middle grey (18 % grey card) for a 203 cd/m2 reference white, cd/m2 (ITU-R BT.2408-7, Table 1)."""
@@ -79,16 +78,12 @@ class Grade:
 TRAINING_GRADE = Grade()
 """The one grading convention of training samples and of the in-family validation."""
 
-
-LUMINANCE_BT709 = (0.2126, 0.7152, 0.0722)
-"""Relative luminance weights of linear BT.709 RGB (ITU-R BT.709-6, item 3.2)."""
-
 _KEY_EPSILON = 1e-6
 """Added before the logarithm of the key, relative to the image's mean luminance, so that black pixels
 do not pull the key to zero (Reinhard et al. 2002, Eq. 1, "delta")."""
 
 
-def luminance(rgb: torch.Tensor, weights: tuple[float, float, float] = LUMINANCE_BT709) -> torch.Tensor:
+def luminance(rgb: torch.Tensor, weights: tuple[float, float, float] = BT709_WEIGHTS) -> torch.Tensor:
     """Relative luminance of linear RGB ``(..., 3, H, W)`` -> ``(..., H, W)``."""
     w = torch.as_tensor(weights, dtype=rgb.dtype, device=rgb.device)
     return torch.einsum("c,...chw->...hw", w, rgb)
@@ -139,10 +134,8 @@ def grade_HDR10(relative: torch.Tensor, source_peak: float | None = None,
         source_peak = source_peak_nits(relative)
     source_peak = min(max(source_peak, peak), PQ_PEAK_NITS)
     if roll_off == "per-channel":
-        return eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(nits), source_peak, peak))
-    m = nits.amax(dim=-3, keepdim=True)
-    m_graded = eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(m), source_peak, peak))
-    return nits * torch.where(m > 0, m_graded / torch.clamp(m, min=1e-12), torch.zeros_like(m))
+        return eetf_BT2390_nits(nits, source_peak, peak)
+    return eetf_BT2390_max_RGB(nits, source_peak, peak)
 
 
 def source_peak_nits(relative: torch.Tensor) -> float:

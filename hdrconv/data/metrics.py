@@ -26,14 +26,12 @@ import torch
 import torch.nn.functional as F
 
 from hdrconv.color._colour import colour
+from hdrconv.color.conventions import BT2020_WEIGHTS
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.data.grading import MASTERING_PEAK_NITS, luminance
 
 MU = 5000.0
 """Compression of the mu-law tone curve of :func:`psnr_mu`."""
-
-LUMINANCE_BT2020 = (0.2627, 0.6780, 0.0593)
-"""Relative luminance weights of linear BT.2020 RGB (ITU-R BT.2020-2, Table 4)."""
 
 _SSIM_WINDOW, _SSIM_SIGMA, _SSIM_K1, _SSIM_K2 = 11, 1.5, 0.01, 0.03
 
@@ -112,7 +110,7 @@ def psnr_mu(output: torch.Tensor, reference: torch.Tensor, peak: float = MASTERI
 
 def p99_luminance(frames: torch.Tensor) -> torch.Tensor:
     """99th percentile of each frame's BT.2020 luminance in cd/m2, ``(T,)``."""
-    Y = luminance(_frames(frames), LUMINANCE_BT2020).flatten(1)
+    Y = luminance(_frames(frames), BT2020_WEIGHTS).flatten(1)
     return torch.quantile(Y, 0.99, dim=1)
 
 

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 import torch
 
-from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
+from hdrconv.color.conventions import BT1886_GAMMA, HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.errors import InputDataError
 from hdrconv.io.hdr_image import read_hdr_image
@@ -135,7 +135,7 @@ def graphics_image(rng: np.random.Generator, size: int = 512) -> torch.Tensor:
 
     def colour() -> np.ndarray:
         saturation = 1.0 if rng.random() < 0.6 else rng.random()
-        rgb = np.array(colorsys.hsv_to_rgb(rng.random(), saturation, 1.0)) ** 2.4  # signal -> light
+        rgb = np.array(colorsys.hsv_to_rgb(rng.random(), saturation, 1.0)) ** BT1886_GAMMA  # signal -> light
         stops = rng.uniform(-6, 2) if rng.random() < 0.9 else rng.uniform(2, 4)
         return rgb * 2.0**stops
 

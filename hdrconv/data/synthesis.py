@@ -66,11 +66,11 @@ import av
 import numpy as np
 import torch
 
-from hdrconv.color.bt2390 import eetf_BT2390
+from hdrconv.color.bt2390 import eetf_BT2390_max_RGB, eetf_BT2390_nits
 from hdrconv.color.bt2446 import hdr_to_sdr_BT2446_A, hdr_to_sdr_BT2446_C
 from hdrconv.color.conventions import HDR_COLOURSPACE, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
-from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886, eotf_inverse_ST2084, eotf_ST2084
+from hdrconv.color.transfer import eotf_BT1886, eotf_inverse_BT1886, oetf_BT709
 from hdrconv.data.family import HELD_OUT_TONE_MAPPERS, TONE_MAPPERS
 from hdrconv.data.grading import MASTERING_PEAK_NITS, luminance
 
@@ -233,27 +233,16 @@ def eetf_to_SDR(nits: torch.Tensor, sdr_white: float, per_channel: bool) -> torc
     ITU-R BT.2390 EETF from :data:`hdrconv.data.grading.MASTERING_PEAK_NITS` down to ``sdr_white``,
     on each channel or on max(R, G, B) (then every channel scaled alike), divided by ``sdr_white``:
     linear BT.2020 display light, 1.0 = SDR white."""
-
-    def roll_off(x):
-        return eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(x), MASTERING_PEAK_NITS, sdr_white))
-
     nits = nits.clamp(min=0)
     if per_channel:
-        return roll_off(nits) / sdr_white
-    peak = nits.amax(dim=-3, keepdim=True)
-    return nits * (roll_off(peak) / peak.clamp(min=1e-6)) / sdr_white
-
-
-def oetf_BT709(L: torch.Tensor) -> torch.Tensor:
-    """ITU-R BT.709-6 OETF (item 1.2): scene light L -> signal V, V = 1 at L = 1. Not clipped above
-    1: a camera's knee (:func:`camera_knee`) decides what becomes of brighter light."""
-    L = torch.as_tensor(L).clamp(min=0)
-    return torch.where(L < 0.018, 4.5 * L, 1.099 * L.clamp(min=0.018) ** 0.45 - 0.099)
+        return eetf_BT2390_nits(nits, MASTERING_PEAK_NITS, sdr_white) / sdr_white
+    return eetf_BT2390_max_RGB(nits, MASTERING_PEAK_NITS, sdr_white) / sdr_white
 
 
 def camera_knee(L: torch.Tensor, knee_point: float, white: float) -> torch.Tensor:
-    """BT.709 camera signal with a knee: :func:`oetf_BT709` up to ``knee_point``, then a straight
-    line (in signal) that reaches 1.0 at scene light ``white``, clipped there."""
+    """BT.709 camera signal with a knee: :func:`~hdrconv.color.transfer.oetf_BT709` up to
+    ``knee_point``, then a straight line (in signal) that reaches 1.0 at scene light ``white``, clipped
+    there."""
     V = oetf_BT709(L)
     slope = (1 - knee_point) / (float(oetf_BT709(torch.tensor(white))) - knee_point)
     return torch.where(V < knee_point, V, knee_point + (V - knee_point) * slope).clamp(0, 1)

@@ -26,19 +26,16 @@ import cv2
 import numpy as np
 import torch
 
-from hdrconv.color.bt2390 import eetf_BT2390
-from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
+from hdrconv.color.bt2390 import eetf_BT2390_max_RGB
+from hdrconv.color.conventions import BT2020_WEIGHTS, HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
-from hdrconv.color.transfer import eotf_inverse_BT1886, eotf_inverse_ST2084, eotf_ST2084
+from hdrconv.color.transfer import eotf_inverse_BT1886, eotf_inverse_ST2084
 from hdrconv.errors import InputDataError, UsageError
 from hdrconv.eval import canvas
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.probe import open_container, probe
 from hdrconv.models.base import Model
 from hdrconv.pipeline import windows
-
-LUMINANCE_BT2020 = (0.2627, 0.6780, 0.0593)
-"""Luminance weights of linear BT.2020 RGB (ITU-R BT.2020-2, Table 4)."""
 
 BANDS = ((100.0, (60, 180, 60), "100-203"), (REFERENCE_WHITE_NITS, (0, 215, 235), "203-400"),
          (400.0, (0, 140, 255), "400-1000"), (1000.0, (40, 40, 220), "> 1000"))
@@ -74,17 +71,15 @@ def hdr_to_sdr_display(nits: torch.Tensor) -> torch.Tensor:
     Then BT.2020 -> BT.709 (out-of-gamut colours clipped) and the BT.1886 inverse EOTF. A frame that
     never exceeds 203 cd/m2 (``bt2408``) comes back as the SDR frame.
     """
-    m = nits.amax(dim=0, keepdim=True)
-    source_peak = max(float(m.max()), REFERENCE_WHITE_NITS)
-    m_sdr = eotf_ST2084(eetf_BT2390(eotf_inverse_ST2084(m), source_peak, REFERENCE_WHITE_NITS))
-    mapped = nits * torch.where(m > 0, m_sdr / m.clamp(min=1e-12), torch.zeros_like(m))
+    source_peak = max(float(nits.amax()), REFERENCE_WHITE_NITS)
+    mapped = eetf_BT2390_max_RGB(nits, source_peak, REFERENCE_WHITE_NITS)
     rgb = RGB_to_RGB(mapped, HDR_COLOURSPACE, SDR_COLOURSPACE) / REFERENCE_WHITE_NITS
     return eotf_inverse_BT1886(rgb.clamp(0, 1))
 
 
 def luminance_BT2020(nits: torch.Tensor) -> torch.Tensor:
     """Luminance in cd/m2 of linear BT.2020 RGB ``(3, H, W)`` -> ``(H, W)``."""
-    w = torch.tensor(LUMINANCE_BT2020, dtype=nits.dtype).view(3, 1, 1)
+    w = torch.tensor(BT2020_WEIGHTS, dtype=nits.dtype).view(3, 1, 1)
     return (nits * w).sum(dim=0)
 
 

@@ -46,9 +46,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from hdrconv.color.bt2446 import sdr_BT709_to_BT2020, sdr_to_hdr_BT2446_A
-from hdrconv.color.conventions import PQ_PEAK_NITS
 from hdrconv.color.transfer import eotf_inverse_ST2084
-from hdrconv.data.metrics import LUMINANCE_BT2020
+from hdrconv.color.conventions import BT2020_WEIGHTS, PQ_PEAK_NITS
 from hdrconv.models.blocks import conv_layer, guided_upsample
 from hdrconv.models.fast_arch import (BLACK_FLOOR, highlight_fractions, is_scene_cut, lookup, luma_BT709,
                                       piecewise_linear, smooth_parameters, soft_bound, soft_histogram)
@@ -118,7 +117,7 @@ class AnchoredITMNet(nn.Module):
             # zero corrections: the network starts as BT.2446 Method A
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
-        self.register_buffer("luminance", torch.tensor([LUMINANCE_BT2020]), persistent=False)
+        self.register_buffer("luminance", torch.tensor([BT2020_WEIGHTS]), persistent=False)
 
     def thumbnail(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 4, h, w)``: R'G'B' and luma area-averaged to 1/``downscale`` resolution."""

@@ -80,16 +80,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hdrconv.color.conventions import HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
+from hdrconv.color.conventions import (BT709_WEIGHTS, BT1886_GAMMA, HDR_COLOURSPACE, PQ_PEAK_NITS,
+                                       REFERENCE_WHITE_NITS, SDR_COLOURSPACE)
 from hdrconv.color.gamut import apply_matrix, matrix_RGB_to_RGB
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.blocks import conv_layer, guided_upsample
-
-LUMA_BT709 = (0.2126, 0.7152, 0.0722)
-"""ITU-R BT.709-6 Item 3.2 luma coefficients."""
-
-BT1886_GAMMA = 2.4
-"""Exponent of the ITU-R BT.1886 EOTF (zero black level)."""
 
 EXPOSURE_BAND = (0.08, 0.85)
 """Thumbnail luma range whose pixels measure an exposure change: below, 8-bit noise and black
@@ -131,7 +126,7 @@ def soft_bound(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
 
 def luma_BT709(rgb: torch.Tensor) -> torch.Tensor:
     """BT.709 luma ``Y'`` of ``(N, 3, H, W)`` R'G'B' as ``(N, 1, H, W)``."""
-    w = torch.tensor([LUMA_BT709], dtype=rgb.dtype, device=rgb.device)
+    w = torch.tensor([BT709_WEIGHTS], dtype=rgb.dtype, device=rgb.device)
     return apply_matrix(w, rgb)
 
 

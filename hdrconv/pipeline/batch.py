@@ -18,8 +18,7 @@ from typing import Callable, Iterable
 from hdrconv.errors import (EX_CANTCREAT, EX_DATAERR, EX_IOERR, EX_NOINPUT, EX_OK, EX_SOFTWARE, EX_USAGE,
                             HdrconvError, InputMissingError, Interrupted, UsageError)
 from hdrconv.pipeline.convert import CONTAINERS, ConvertResult, Emit
-
-DEFAULT_TEMPLATE = "{stem}.hdr10.mkv"
+from hdrconv.pipeline.options import DEFAULT_TEMPLATE
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".mpg",
                             ".mpeg", ".wmv", ".flv", ".nut", ".y4m", ".ogv", ".3gp", ".mxf", ".dv"})

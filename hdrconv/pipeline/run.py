@@ -1,14 +1,16 @@
-"""What a conversion command does around :func:`convert`: resolve the preset and the flags, pick the
-device, build the model, handle standard input/output, report progress, and run batches."""
+"""What a conversion command does around :func:`convert`, given its :class:`ConvertOptions`: decide
+between one file and a batch, resolve the preset and the flags, pick the device, build the model,
+handle standard input/output, report progress, and run batches."""
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 import threading
 from pathlib import Path
 
-from hdrconv.errors import HdrconvError, Interrupted, OutputError, UsageError
+from hdrconv.errors import EX_OK, HdrconvError, Interrupted, OutputError, UsageError
 from hdrconv.io.encode import EncodeSettings
 from hdrconv.io.probe import probe
 from hdrconv.io.stdin import STDIN, spooled_stdin
@@ -17,6 +19,7 @@ from hdrconv.models.base import LearnedModel, Model
 from hdrconv.pipeline import batch, presets
 from hdrconv.pipeline.convert import STDOUT, ConvertResult, convert
 from hdrconv.models.engine import resolve_device, set_threads
+from hdrconv.pipeline.options import ConvertOptions
 from hdrconv.reporting import BatchReporter, make_reporter, print_batch_summary
 
 
@@ -54,47 +57,62 @@ def convert_file(input: str, output: str, model: Model, settings: EncodeSettings
                                e.code) from None
 
 
-def run_itm(input: str, output: str, *, preset: str | None = None, model: str | None = None,
-            crf: float | None = None, x265_preset: str | None = None, peak: float | None = None,
-            device: str = "auto", force: bool = False, allow_truncated: bool = False, quiet: bool = False,
-            verbose: bool = False, json_lines: bool = False) -> ConvertResult:
-    """One file: ``hdrconv itm IN OUT``. Errors are raised (the CLI turns them into exit codes)."""
-    if output == STDOUT and json_lines:
+def run_itm(options: ConvertOptions) -> int:
+    """``hdrconv itm``: one file (IN OUT, or one input that is neither a folder nor a glob with ``-o``
+    naming a file or ``-``) or else a batch into the folder ``-o``. Returns the exit code: 0 for one
+    file, whose errors are raised (the CLI turns them into exit codes); :func:`batch.exit_code` for a
+    batch."""
+    if options.output is None:
+        if len(options.inputs) != 2:
+            raise UsageError("give IN OUT, or inputs and -o DIR (several inputs need an output folder)")
+        run_itm_file(options.inputs[0], options.inputs[1], options)
+        return EX_OK
+    # -o names a file for one plain input when it has a suffix (-o x.mkv), else a folder (made if missing)
+    one, output = options.inputs[0], options.output
+    if len(options.inputs) == 1 and not Path(one).is_dir() and not glob.has_magic(one) and (
+            output == STDOUT or (Path(output).suffix and not Path(output).is_dir())):
+        run_itm_file(one, output, options)
+        return EX_OK
+    return run_itm_batch(options)
+
+
+def run_itm_file(input: str, output: str, options: ConvertOptions) -> ConvertResult:
+    """One file, ``input`` to ``output``, with ``options``."""
+    if output == STDOUT and options.json_lines:
         raise UsageError("--json writes to standard output, which carries the video here; "
                          "write the video to a file to follow the events")
-    model_name, settings = presets.resolve(preset, model=model, crf=crf, x265_preset=x265_preset, peak=peak)
-    m = build_model(model_name, device)
-    reporter = make_reporter(json_lines, quiet, verbose)
+    model_name, settings = _resolve(options)
+    m = build_model(model_name, options.device)
+    reporter = make_reporter(options.json_lines, options.quiet, options.verbose)
     try:
-        return convert_file(input, output, m, settings, force=force, allow_truncated=allow_truncated, emit=reporter)
+        return convert_file(input, output, m, settings, force=options.force,
+                            allow_truncated=options.allow_truncated, emit=reporter)
     finally:
         reporter.close()
 
 
-def run_itm_batch(inputs: list[str], out_dir: str, *, name_template: str = batch.DEFAULT_TEMPLATE,
-                  recursive: bool = False, skip_existing: bool = False, jobs: int = 1, preset: str | None = None,
-                  model: str | None = None, crf: float | None = None, x265_preset: str | None = None,
-                  peak: float | None = None, device: str = "auto", force: bool = False,
-                  allow_truncated: bool = False, quiet: bool = False, verbose: bool = False,
-                  json_lines: bool = False, debug: bool = False) -> int:
-    """Many files: ``hdrconv itm IN... -o DIR``. Returns the exit code (:func:`batch.exit_code`)."""
-    if skip_existing and force:
+def run_itm_batch(options: ConvertOptions) -> int:
+    """Many files, ``options.inputs`` into the folder ``options.output``. Returns the exit code
+    (:func:`batch.exit_code`)."""
+    o, out_dir = options, options.output
+    if o.skip_existing and o.force:
         raise UsageError("--skip-existing and --force contradict each other: choose one")
-    if jobs < 1:
-        raise UsageError(f"--jobs {jobs}: must be at least 1")
+    if o.jobs < 1:
+        raise UsageError(f"--jobs {o.jobs}: must be at least 1")
     if out_dir == STDOUT:
         raise UsageError("several inputs cannot all go to standard output: -o DIR")
     if Path(out_dir).suffix.lower() in (".mkv", ".mp4"):
         raise UsageError(f"-o {out_dir}: several inputs need an output folder, not a file")
-    model_name, settings = presets.resolve(preset, model=model, crf=crf, x265_preset=x265_preset, peak=peak)
-    preset_name = presets.load(preset).name
-    todo = batch.plan(inputs, out_dir, name_template, recursive=recursive, model=model_name, preset=preset_name)
+    model_name, settings = _resolve(o)
+    preset_name = presets.load(o.preset).name
+    todo = batch.plan(o.inputs, out_dir, o.name_template, recursive=o.recursive, model=model_name,
+                      preset=preset_name)
     try:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise OutputError(f"-o {out_dir}: cannot create the output folder ({e.strerror})") from None
     # one model per worker: learned models keep buffers, and a model is never shared between threads
-    models = [build_model(model_name, device) for _ in range(min(jobs, len(todo)))]
+    models = [build_model(model_name, o.device) for _ in range(min(o.jobs, len(todo)))]
     free = list(models)
     lock = threading.Lock()
 
@@ -102,21 +120,28 @@ def run_itm_batch(inputs: list[str], out_dir: str, *, name_template: str = batch
         with lock:
             m = free.pop()
         try:
-            return convert_file(job.input, job.output, m, settings, force=force, allow_truncated=allow_truncated,
-                                emit=emit, cancel=cancel)
+            return convert_file(job.input, job.output, m, settings, force=o.force,
+                                allow_truncated=o.allow_truncated, emit=emit, cancel=cancel)
         finally:
             with lock:
                 free.append(m)
 
-    reporter = make_reporter(json_lines, quiet, verbose) if json_lines else BatchReporter(len(todo), quiet, verbose)
+    reporter = (make_reporter(o.json_lines, o.quiet, o.verbose) if o.json_lines
+                else BatchReporter(len(todo), o.quiet, o.verbose))
     try:
-        outcomes = batch.run_batch(todo, convert_one, workers=jobs, skip_existing=skip_existing, emit=reporter,
-                                   debug=debug)
+        outcomes = batch.run_batch(todo, convert_one, workers=o.jobs, skip_existing=o.skip_existing,
+                                   emit=reporter, debug=o.debug)
     finally:
         reporter.close()
     result = batch.summary(outcomes)
-    if json_lines:
+    if o.json_lines:
         reporter(result)
-    elif not quiet:
+    elif not o.quiet:
         print_batch_summary(result["files"])
     return result["exit_code"]
+
+
+def _resolve(options: ConvertOptions) -> tuple[str, EncodeSettings]:
+    """The model name and encoder settings: the preset, overridden by the flags."""
+    return presets.resolve(options.preset, model=options.model, crf=options.crf,
+                           x265_preset=options.x265_preset, peak=options.peak)

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from hdrconv.color._colour import colour
-from hdrconv.color.bt2390 import eetf_BT2390
+from hdrconv.color.bt2390 import eetf_BT2390, eetf_BT2390_max_RGB, eetf_BT2390_nits
+from hdrconv.color.transfer import eotf_inverse_ST2084, eotf_ST2084
 
 
 def _pq(x):
@@ -28,3 +29,28 @@ def test_eetf_BT2390_hand_computed_knee_and_end_points():
     assert out[3] == pytest.approx(p, abs=1e-9)
     dense = eetf_BT2390(torch.linspace(0, 1, 1001, dtype=torch.float64), 10000, 1000)
     assert torch.all(torch.diff(dense) >= 0)
+
+
+def test_eetf_on_nits_is_the_eetf_in_PQ():
+    nits = torch.tensor([0.0, 100.0, 500.0, 4000.0, 10000.0], dtype=torch.float64)
+    E = eetf_BT2390(eotf_inverse_ST2084(nits), 10000, 1000)
+    torch.testing.assert_close(eetf_BT2390_nits(nits, 10000, 1000), eotf_ST2084(E), rtol=0, atol=0)
+    assert float(eetf_BT2390_nits(nits, 10000, 1000)[-1]) == pytest.approx(1000, rel=1e-6)
+
+
+def test_eetf_on_max_RGB_keeps_hue_black_and_the_range_below_the_knee():
+    # columns: black, a grey below the knee, a saturated highlight, the source peak in red
+    nits = torch.tensor([[0.0, 100.0, 4000.0, 10000.0],
+                         [0.0, 100.0, 1000.0, 0.0],
+                         [0.0, 100.0, 250.0, 0.0]], dtype=torch.float64).view(3, 1, 4)
+    out = eetf_BT2390_max_RGB(nits, 10000, 1000)
+    assert out.shape == nits.shape
+    assert torch.all(out[:, 0, 0] == 0)
+    torch.testing.assert_close(out[:, 0, 1], nits[:, 0, 1], rtol=1e-9, atol=0)  # 100 cd/m2 is below the knee
+    # the highlight's max follows the EETF, every channel scaled alike: hue and saturation kept
+    m = eetf_BT2390_nits(torch.tensor(4000.0, dtype=torch.float64), 10000, 1000)
+    torch.testing.assert_close(out[:, 0, 2], nits[:, 0, 2] * m / 4000, rtol=1e-12, atol=0)
+    each = eetf_BT2390_nits(nits, 10000, 1000)[:, 0, 2]  # per channel, the highlight bleaches
+    assert float(each[1] / each[0]) > 0.3 and float(each[2] / each[0]) > 0.1
+    assert 317 < float(out[0, 0, 2]) < 1000
+    assert float(out[0, 0, 3]) == pytest.approx(1000, rel=1e-6)  # source peak -> target peak

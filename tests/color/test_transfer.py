@@ -66,3 +66,11 @@ def test_round_trips(dtype):
     # the inverse PQ of 0 cd/m2 is c1 ** m2 = 7.3e-7, not 0 (ST 2084 as written; colour-science agrees)
     torch.testing.assert_close(transfer.eotf_inverse_ST2084(transfer.eotf_ST2084(V)), V,
                                atol=max(10 * tol, 1e-6), rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_oetf_BT709(dtype):
+    L = np.concatenate([np.linspace(0, 0.05, 101), np.geomspace(0.05, 8, 200)])  # toe, power law, above 1
+    ours = transfer.oetf_BT709(torch.from_numpy(L).to(dtype)).numpy()
+    np.testing.assert_allclose(ours, colour.models.oetf_BT709(L), rtol=0, atol=1e-12 if dtype == torch.float64 else 1e-6)
+    assert float(transfer.oetf_BT709(torch.tensor(-0.5))) == 0.0  # negative light clipped

@@ -13,7 +13,7 @@ import skimage.data
 import torch
 
 from hdrconv.color._colour import colour
-from hdrconv.data.metrics import LUMINANCE_BT2020
+from hdrconv.color.conventions import BT2020_WEIGHTS
 from hdrconv.models import registry
 from hdrconv.pipeline.presets import DEFAULT_MODEL
 
@@ -28,7 +28,7 @@ def _chroma_and_contrast(nits: torch.Tensor) -> tuple[float, float]:
     """Mean ICtCp chroma (BT.2100 PQ) and standard deviation of log2 luminance of linear BT.2020 cd/m2."""
     rgb = nits[0].permute(1, 2, 0).double().clamp(min=0).numpy()
     ictcp = colour.RGB_to_ICtCp(rgb, method="ITU-R BT.2100-2 PQ")
-    luminance = (rgb * np.array(LUMINANCE_BT2020)).sum(-1)
+    luminance = (rgb * np.array(BT2020_WEIGHTS)).sum(-1)
     return float(np.hypot(ictcp[..., 1], ictcp[..., 2]).mean()), float(np.std(np.log2(luminance + 0.01)))
 
 
