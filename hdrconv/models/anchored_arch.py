@@ -24,7 +24,7 @@ of :mod:`hdrconv.data.protocol`) and every correction is bounded by construction
    within +-:data:`LOCAL_STOPS`, brought to full resolution by the fast guided filter along the
    SDR luma (He & Sun 2015), so a small specular highlight and a large white wall can expand apart.
 4. **Full resolution**: ``HDR = sat(prior, 1 + s) * 2 ** bound(c(Y') + local)``, the sum bounded
-   to :data:`TRUST_STOPS`. Whatever the network outputs, each pixel stays within those stops of
+   to :data:`TRUST_STOPS`, the result capped at the training grade's mastering peak (1000 cd/m2). Whatever the network outputs, each pixel stays within those stops of
    Method A's luminance with its hue; with all heads at zero (the initialisation) the model *is*
    Method A.
 
@@ -46,8 +46,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from hdrconv.color.bt2446 import sdr_BT709_to_BT2020, sdr_to_hdr_BT2446_A
+from hdrconv.color.conventions import BT2020_WEIGHTS, PQ_PEAK_NITS, MasteringDisplay
 from hdrconv.color.transfer import eotf_inverse_ST2084
-from hdrconv.color.conventions import BT2020_WEIGHTS, PQ_PEAK_NITS
 from hdrconv.models.blocks import conv_layer, guided_upsample
 from hdrconv.models.fast_arch import (BLACK_FLOOR, highlight_fractions, is_scene_cut, lookup, luma_BT709,
                                       piecewise_linear, smooth_parameters, soft_bound, soft_histogram)
@@ -61,6 +61,9 @@ LOCAL_STOPS = 1.0
 
 TRUST_STOPS = (-3.5, 1.5)
 """Bounds of the whole luminance correction, stops against Method A."""
+
+MASTERING_PEAK_NITS = MasteringDisplay().max_nits
+"""Peak of the training grade (the HDR10 mastering display default, 1000 cd/m2): the output's cap."""
 
 SATURATION = (-0.4, 0.3)
 """Bounds of ``s`` of the saturation factor ``1 + s`` around the prior's luminance."""
@@ -158,9 +161,11 @@ class AnchoredITMNet(nn.Module):
         # Y + (1 + s) (prior - Y): more saturation can push a channel of a saturated colour below 0.
         # In place outside autograd: each out-of-place pass over a 1080p frame costs ~30 ms of
         # allocation (567 ms a frame before, ms after)
+        # Capped at the training grade's mastering peak: an upward correction of Method A's 1000 cd/m2
+        # white would otherwise reach 2800 cd/m2 (astronaut, mid-training), beyond any target it saw
         if torch.is_grad_enabled():
-            return (prior * (1 + s) - Y * s).clamp(min=0) * torch.exp2(stops)
-        return prior.mul_(1 + s).sub_(Y.mul_(s)).clamp_(min=0).mul_(stops.exp2_())
+            return ((prior * (1 + s) - Y * s).clamp(min=0) * torch.exp2(stops)).clamp(max=MASTERING_PEAK_NITS)
+        return prior.mul_(1 + s).sub_(Y.mul_(s)).clamp_(min=0).mul_(stops.exp2_()).clamp_(max=MASTERING_PEAK_NITS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """BT.709 R'G'B' in [0, 1] -> PQ-coded BT.2020 R'G'B' in [0, 1] (training and evaluation)."""
