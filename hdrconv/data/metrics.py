@@ -9,6 +9,8 @@ output domain of every model, :mod:`hdrconv.models.base`), and returns a float a
   K2 0.03) on the same PQ signal, mean over channels.
 - :func:`delta_E_ITP`: Recommendation ITU-R BT.2124 colour difference, colour-science's
   ``delta_E_ITP`` on ICtCp (BT.2100 PQ) of absolute light; 1 is about one just-noticeable difference.
+- :func:`colourfulness` (mean ICtCp chroma) and :func:`log_contrast` (spread of log2 luminance): no
+  reference needed, for checks on real SDR that has no HDR ground truth.
 - :func:`psnr_mu`: PSNR after the mu-law tone curve, mu = 5000, on HDR normalised to [0, 1] by the
   mastering peak (the alternating-exposure paper, Chen et al. 2021, §3.2 Eq. 1).
 - :func:`flicker`: temporal instability of the frame's 99th-percentile luminance, output minus
@@ -84,12 +86,26 @@ def ssim_pq(output: torch.Tensor, reference: torch.Tensor) -> float:
 
 def delta_E_ITP(output: torch.Tensor, reference: torch.Tensor) -> float:
     """Mean ITU-R BT.2124 Delta E_ITP between two absolute BT.2020 images (colour-science)."""
+    return float(np.mean(colour.difference.delta_E_ITP(_ictcp(output), _ictcp(reference))))
 
-    def ictcp(x):
-        rgb = _frames(x).clamp(min=0).permute(0, 2, 3, 1).cpu().numpy()
-        return colour.RGB_to_ICtCp(rgb, method="ITU-R BT.2100-2 PQ")
 
-    return float(np.mean(colour.difference.delta_E_ITP(ictcp(output), ictcp(reference))))
+def _ictcp(x: torch.Tensor) -> np.ndarray:
+    rgb = _frames(x).clamp(min=0).permute(0, 2, 3, 1).cpu().numpy()
+    return colour.RGB_to_ICtCp(rgb, method="ITU-R BT.2100-2 PQ")
+
+
+def colourfulness(x: torch.Tensor) -> float:
+    """Mean ICtCp chroma ``sqrt(Ct^2 + Cp^2)`` (BT.2100 PQ, colour-science) of absolute BT.2020 light:
+    how colourful a picture is on an HDR display (it grows with saturation and with brightness)."""
+    ictcp = _ictcp(x)
+    return float(np.hypot(ictcp[..., 1], ictcp[..., 2]).mean())
+
+
+def log_contrast(x: torch.Tensor, floor: float = 0.01) -> float:
+    """Standard deviation of log2 BT.2020 luminance (cd/m2, plus ``floor`` against log 0): the spread of
+    a picture's light levels in stops."""
+    Y = luminance(_frames(x), BT2020_WEIGHTS)
+    return float(torch.log2(Y + floor).std(unbiased=False))
 
 
 def mu_law(H: torch.Tensor, mu: float = MU) -> torch.Tensor:
