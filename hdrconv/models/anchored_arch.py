@@ -48,9 +48,9 @@ from torch import nn
 from hdrconv.color.bt2446 import sdr_BT709_to_BT2020, sdr_to_hdr_BT2446_A
 from hdrconv.color.conventions import BT2020_WEIGHTS, PQ_PEAK_NITS, MasteringDisplay
 from hdrconv.color.transfer import eotf_inverse_ST2084
-from hdrconv.models.blocks import conv_layer, guided_upsample
-from hdrconv.models.fast_arch import (BLACK_FLOOR, highlight_fractions, is_scene_cut, lookup, luma_BT709,
-                                      piecewise_linear, smooth_parameters, soft_bound, soft_histogram)
+from hdrconv.models.blocks import (conv_layer, guided_upsample, highlight_fractions, lookup, piecewise_linear,
+                                   soft_bound, soft_histogram)
+from hdrconv.models.fast_arch import BLACK_FLOOR, is_scene_cut, luma_BT709, smooth_parameters
 
 CURVE_STOPS = (-3.0, 1.0)
 """Bounds of the exposure curve, stops against Method A: Method A is bright (SDR white at 1000 cd/m2,

@@ -13,7 +13,8 @@ of per-pixel operations:
    BT.709 luma ``Y'_low``.
 2. **Global branch** (sees the whole thumbnail): three strided convolutions, global mean and max
    pooling, a soft histogram of ``Y'_low`` and the fractions of full-resolution pixels near and at
-   clipping (:func:`highlight_fractions`), then an MLP predicts the frame's global mapping:
+   clipping (:func:`~hdrconv.models.blocks.highlight_fractions`), then an MLP predicts the frame's
+   global mapping:
 
    - a per-channel exponent ``gamma_c = 2.4 exp(d_c)`` (the BT.1886 EOTF when ``d_c = 0``),
    - a luma gain curve ``g(Y')`` (``knots`` log-gains, piecewise linear, evaluated as a
@@ -21,15 +22,15 @@ of per-pixel operations:
    - a 3x3 colour matrix ``M = 203 cd/m2 (M_709->2020 + dM)`` (gamut conversion, saturation, white
      balance; 203 cd/m2 is the BT.2408 reference white).
 
-   Each is soft-bounded (:func:`soft_bound`, identity near 0) to a range a little wider than the one
-   the network uses on its training data (:data:`PARAMETER_BOUNDS`). Outside that data (a test
-   pattern of saturated bars: per-channel exponents of 0.4, a matrix with negative diagonal) an
-   unbounded MLP extrapolates into inverted colours; with the bounds, every primary keeps its own
-   channel as the largest (diagonal of ``dM`` >= -0.1 and off-diagonal <= 0.4 against the BT.709 ->
-   BT.2020 matrix). The bounds are a safety net: trained with procedural graphics scenes
-   (``hdrconv train --graphics``), the network keeps its parameters well inside them on testsrc2,
-   whose bars keep their hues (red comes out darker and slightly bluish, cyan paler); trained on
-   photographs alone, every parameter sat at its bound there and magenta came out grey-green.
+   Each is soft-bounded (:func:`~hdrconv.models.blocks.soft_bound`, identity near 0) to a range a
+   little wider than the one the network uses on its training data (:data:`PARAMETER_BOUNDS`). Outside
+   that data (a test pattern of saturated bars: per-channel exponents of 0.4, a matrix with negative
+   diagonal) an unbounded MLP extrapolates into inverted colours; with the bounds, every primary keeps
+   its own channel as the largest (diagonal of ``dM`` >= -0.1 and off-diagonal <= 0.4 against the
+   BT.709 -> BT.2020 matrix). The bounds are a safety net: trained with procedural graphics scenes
+   (``hdrconv train --graphics``), the network keeps its parameters well inside them on testsrc2, whose
+   bars keep their hues (red comes out darker and slightly bluish, cyan paler); trained on photographs
+   alone, every parameter sat at its bound there and magenta came out grey-green.
 
 3. **Local branch** (receptive field ~ 1/4 of a 1080p frame height at 1/8 resolution): a small
    CNN, conditioned on the global features, predicts a gain map ``G_low`` that lets highlights and
@@ -75,6 +76,7 @@ network of the project; inference uses :meth:`FastITMNet.render`, which stops at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -84,7 +86,8 @@ from hdrconv.color.conventions import (BT709_WEIGHTS, BT1886_GAMMA, HDR_COLOURSP
                                        REFERENCE_WHITE_NITS, SDR_COLOURSPACE)
 from hdrconv.color.gamut import apply_matrix, matrix_RGB_to_RGB
 from hdrconv.color.transfer import eotf_inverse_ST2084
-from hdrconv.models.blocks import conv_layer, guided_upsample
+from hdrconv.models.blocks import (conv_layer, guided_upsample, highlight_fractions, lookup, piecewise_linear,
+                                   soft_bound, soft_histogram)
 
 EXPOSURE_BAND = (0.08, 0.85)
 """Thumbnail luma range whose pixels measure an exposure change: below, 8-bit noise and black
@@ -118,65 +121,10 @@ mappers of the evaluation recipes: ``d`` [-0.35, 0.21], ``curve`` [-0.89, 2.35],
 [-0.04, 0.74], off-diagonal [-0.11, 0.33]."""
 
 
-def soft_bound(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
-    """Map ``x`` smoothly into ``(lo, hi)`` (``lo < 0 < hi``): ``hi tanh(x / hi)`` above 0,
-    ``-lo tanh(x / -lo)`` below; the identity to first order at 0, so zero stays zero."""
-    return torch.where(x >= 0, hi * torch.tanh(x / hi), -lo * torch.tanh(x / -lo))
-
-
 def luma_BT709(rgb: torch.Tensor) -> torch.Tensor:
     """BT.709 luma ``Y'`` of ``(N, 3, H, W)`` R'G'B' as ``(N, 1, H, W)``."""
     w = torch.tensor([BT709_WEIGHTS], dtype=rgb.dtype, device=rgb.device)
     return apply_matrix(w, rgb)
-
-
-def piecewise_linear(knots: torch.Tensor, size: int) -> torch.Tensor:
-    """Sample the piecewise-linear function through ``K`` equally spaced ``knots`` over [0, 1]
-    (``(..., K)``) at ``size`` equally spaced points: ``(..., size)``."""
-    lead = knots.shape[:-1]
-    flat = knots.reshape(-1, 1, knots.shape[-1])
-    table = F.interpolate(flat, size=size, mode="linear", align_corners=True)
-    return table.reshape(*lead, size)
-
-
-def lookup(table: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Nearest-entry look-up of ``x`` in [0, 1] (``(N, 1, H, W)``, not checked) in per-sample tables
-    ``(N, L)``.
-
-    Differentiable with respect to the table (the training learns it), not to ``x``.
-    """
-    N, L = table.shape
-    offsets = torch.arange(N, device=x.device, dtype=x.dtype).view(N, 1, 1, 1) * L + 0.5
-    index = torch.addcmul(offsets, x, torch.tensor(L - 1.0, dtype=x.dtype)).int()
-    # index_select is ~4x faster than embedding or take on a 1080p frame, and differentiable in the table
-    return table.reshape(-1).index_select(0, index.view(-1)).view(x.shape)
-
-
-def soft_histogram(y: torch.Tensor, bins: int) -> torch.Tensor:
-    """Normalised histogram of ``(N, 1, h, w)`` values in [0, 1] with ``bins`` triangular bins
-    centred on ``linspace(0, 1, bins)``: ``(N, bins)``, each row summing to 1."""
-    centres = torch.linspace(0, 1, bins, device=y.device, dtype=y.dtype).view(1, bins, 1)
-    votes = (1 - (y.flatten(2) - centres).abs() * (bins - 1)).clamp(min=0)
-    return votes.mean(dim=2)
-
-
-def highlight_fractions(x: torch.Tensor, levels: tuple[float, ...], stride: int = 4,
-                        exposure: torch.Tensor | None = None) -> torch.Tensor:
-    """Fraction of the pixels of ``(N, 3, H, W)`` (after the exposure compensation ``exposure``) whose
-    max(R', G', B') reaches each of ``levels``: ``(N, len(levels))``, on every ``stride``-th pixel of
-    every ``stride``-th row of the full-resolution frame.
-
-    The thumbnail's area average blurs exactly the evidence that tells a clipping camera (a pile of
-    pixels at 1.0 with a hard edge) from a tone curve with a soft shoulder (a smooth density up to
-    1.0), and the two call for very different expansions. A regular subsample estimates the fractions
-    as well as all pixels do, at a sixteenth of the memory traffic.
-    """
-    x = x[..., ::stride, ::stride]
-    if exposure is not None:
-        x = apply_exposure(x, exposure)
-    peak = x.amax(dim=1).flatten(1)
-    thresholds = torch.tensor(levels, dtype=x.dtype, device=x.device)
-    return (peak[:, :, None] >= thresholds).float().mean(dim=1)
 
 
 class FastITMNet(nn.Module):
@@ -200,7 +148,8 @@ class FastITMNet(nn.Module):
         Box radius (thumbnail pixels) and regularisation of the guided upsampling.
     highlight_levels
         Signal levels of the full-resolution highlight statistics fed to the global branch
-        (:func:`highlight_fractions`); empty for none. The top level, 0.998, is 8-bit code 255.
+        (:func:`~hdrconv.models.blocks.highlight_fractions`); empty for none. The top level, 0.998,
+        is 8-bit code 255.
     """
 
     def __init__(self, features: int = 16, global_features: int = 64, knots: int = 17, bins: int = 16,
@@ -258,7 +207,8 @@ class FastITMNet(nn.Module):
         f = self.encoder(low)
         stats = [f.mean(dim=(2, 3)), f.amax(dim=(2, 3)), soft_histogram(low[:, 3:], self.bins)]
         if self.highlight_levels:
-            stats.append(highlight_fractions(x, self.highlight_levels, exposure=exposure))
+            adjust = None if exposure is None else partial(apply_exposure, table=exposure)
+            stats.append(highlight_fractions(x, self.highlight_levels, adjust=adjust))
         z = self.mlp(torch.cat(stats, dim=1))
         b = PARAMETER_BOUNDS
         raw = self.head_matrix(z).view(-1, 3, 3)
