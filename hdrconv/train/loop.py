@@ -1,8 +1,10 @@
 """The training loop of ``hdrconv train``: any registered :class:`~hdrconv.models.base.LearnedModel` of
-the ITM task, on patches synthesised from a folder of HDR images (:mod:`hdrconv.data.scenes`).
+a task with a training sampler (:data:`hdrconv.train.samplers.SAMPLERS`: today the ITM task, on
+patches synthesised from a folder of HDR images, :mod:`hdrconv.data.scenes`).
 
-- Data: random patches, random flips / rot90, random grading anchor and SDR recipe per patch, drawn
-  from the training split only; the validation split is never seen.
+- Data: batches drawn by the sampler of the model's task from the training split only (for ITM:
+  random patches, random flips / rot90, random grading anchor and SDR recipe per patch); the
+  validation split is never seen.
 - Optimiser: AdamW with a cosine learning-rate schedule from ``lr`` to ``lr / 100``. The schedule runs
   on the *progress* of the budget, the larger of steps done / ``steps`` and time spent / ``minutes``,
   so that a time budget also ends at the low learning rate.
@@ -52,7 +54,7 @@ from hdrconv.train.config import TrainConfig
 from hdrconv.data.scenes import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, graphics_scenes,
                                 load_scenes, manifest_hash, split)
 from hdrconv.train.losses import LOSSES
-from hdrconv.train.samplers import itm_batch
+from hdrconv.train.samplers import SAMPLERS, Sampler
 
 FINAL_LR_FRACTION = 0.01
 
@@ -113,14 +115,20 @@ def synthesis_settings(tone_mappers: tuple[str, ...]) -> dict:
     }
 
 
-def _model_class(name: str) -> type[LearnedModel]:
+def _model_class(name: str) -> tuple[type[LearnedModel], Sampler]:
+    """The class of the learned model ``name`` and the sampler of its task (:data:`SAMPLERS`)."""
     cls = registry.get(name)
     if not issubclass(cls, LearnedModel):
         raise UsageError(f"model {name!r} is analytic: nothing to train")
-    if cls.task != "itm" or cls.window != 1 or cls.scale != 1:
-        raise UsageError(f"model {cls.name!r}: hdrconv train trains per-frame ITM networks (task itm, "
-                         f"window 1, scale 1)")
-    return cls
+    sampler = SAMPLERS.get(cls.task)
+    if sampler is None:
+        raise UsageError(f"model {cls.name!r}: hdrconv train has no sampler for task {cls.task!r} "
+                         f"(samplers for: {', '.join(SAMPLERS)})")
+    if (cls.window, cls.scale) != (sampler.window, sampler.scale):
+        raise UsageError(f"model {cls.name!r}: the {cls.task} sampler draws {sampler.what} for window "
+                         f"{sampler.window}, scale {sampler.scale} (the model has window {cls.window}, "
+                         f"scale {cls.scale})")
+    return cls, sampler
 
 
 def evaluate_network(cls: type[LearnedModel], arch: dict, net: torch.nn.Module, samples) -> Row:
@@ -158,7 +166,7 @@ def revalidate(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     """Re-run the validation of the weights ``config.out`` under today's evaluation protocol and
     rewrite the ``validation`` section of their card (the training record stays as it was): how the
     cards of shipped weights get the groups a later protocol adds."""
-    cls = _model_class(config.model)
+    cls, _ = _model_class(config.model)
     weights = Path(config.out)
     card_path = model_card_path(weights)
     if not weights.is_file() or not card_path.is_file():
@@ -180,13 +188,13 @@ def revalidate(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     return card
 
 
-def _synthesise_batch(scenes, rng: np.random.Generator, config: TrainConfig):
+def _synthesise_batch(sampler: Sampler, scenes, rng: np.random.Generator, config: TrainConfig):
     # patch-sized tensor ops are too small to share among threads: with torch's thread pool on a busy
     # CPU, synthesis of a batch took 0.3 s instead of 0.05 s on one thread; the network keeps them all
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return itm_batch(scenes, rng, config.batch_size, config.patch, config.tone_mappers)
+        return sampler.draw(scenes, rng, config)
     finally:
         torch.set_num_threads(threads)
 
@@ -220,7 +228,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
     from ``OUT.ckpt`` until the budget of ``config`` is spent. An existing ``OUT`` is replaced only
     when resuming or with ``force``."""
     config.check()
-    cls = _model_class(config.model)
+    cls, sampler = _model_class(config.model)
     out = Path(config.out)
     if not out.parent.is_dir():
         raise OutputError(f"output folder does not exist: {out.parent}")
@@ -280,7 +288,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
         lr = cosine_lr(config.lr, progress())
         for g in opt.param_groups:
             g["lr"] = lr
-        sdr, target = _synthesise_batch(scenes, rng, config)
+        sdr, target = _synthesise_batch(sampler, scenes, rng, config)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
             pred = net(sdr)
         loss = loss_fn(pred.float(), target)

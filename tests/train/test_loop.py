@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ from hdrconv.models.registry import create
 from hdrconv.data.protocol import HELD_OUT_GROUPS
 from hdrconv.train.loop import TrainConfig, cosine_lr, parse_arch, revalidate, train
 from hdrconv.data.synthesis import EVALUATION_TONE_MAPPERS, TONE_MAPPERS
+from hdrconv.train.samplers import SAMPLERS, patch_batch
 from tests.hdr_data import write_hdr_folder
 
 
@@ -90,6 +92,18 @@ def test_train_refuses_bad_requests(tmp_path):
             train(_config(data, tmp_path / "x.pt", tone_mappers=family))
     with pytest.raises(InputMissingError):
         train(_config(data, tmp_path / "x.pt"), resume=True)
+
+
+def test_the_sampler_is_chosen_by_the_task_and_a_model_it_does_not_fit_is_refused(tmp_path, monkeypatch):
+    data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+    assert SAMPLERS["itm"].draw is patch_batch
+    monkeypatch.setitem(SAMPLERS, "itm", replace(SAMPLERS["itm"], window=3))
+    with pytest.raises(UsageError, match=r"^model 'test-tiny-itm': the itm sampler draws single-frame "
+                                         r"patches for window 3, scale 1 \(the model has window 1, scale 1\)$"):
+        train(_config(data, tmp_path / "x.pt"))
+    monkeypatch.delitem(SAMPLERS, "itm")
+    with pytest.raises(UsageError, match=r"^model 'test-tiny-itm': hdrconv train has no sampler for task 'itm' "):
+        train(_config(data, tmp_path / "x.pt"))
 
 
 def test_fine_tuning_starts_from_the_given_weights_and_keeps_their_history(tmp_path):
