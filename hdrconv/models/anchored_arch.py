@@ -31,7 +31,7 @@ of :mod:`hdrconv.data.protocol`) and every correction is bounded by construction
 Cost at full resolution: Method A (three powers), one luma, one look-up, a guided upsampling of two
 coefficient maps, and a few multiply-adds. Video: the global parameters are smoothed over time and
 restarted at scene cuts exactly as FastITM's (:func:`~hdrconv.models.fast_arch.smooth_parameters`,
-:func:`~hdrconv.models.fast_arch.is_scene_cut`); the local gain follows the content.
+:func:`~hdrconv.models.cuts.is_scene_cut`); the local gain follows the content.
 
 The training forward (:meth:`AnchoredITMNet.forward`) returns PQ-coded BT.2020 R'G'B' in [0, 1] like
 every network of the project; inference uses :meth:`AnchoredITMNet.render`, which stops at cd/m2.
@@ -50,7 +50,8 @@ from hdrconv.color.conventions import BT2020_WEIGHTS, PQ_PEAK_NITS, MasteringDis
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.blocks import (conv_layer, guided_upsample, highlight_fractions, lookup, piecewise_linear,
                                    soft_bound, soft_histogram)
-from hdrconv.models.fast_arch import BLACK_FLOOR, is_scene_cut, luma_BT709, smooth_parameters
+from hdrconv.models.cuts import is_scene_cut
+from hdrconv.models.fast_arch import BLACK_FLOOR, luma_BT709, smooth_parameters
 
 CURVE_STOPS = (-3.0, 1.0)
 """Bounds of the exposure curve, stops against Method A: Method A is bright (SDR white at 1000 cd/m2,

@@ -46,8 +46,9 @@ mapping (BT.1886 EOTF, SDR white at 203 cd/m2, BT.709 -> BT.2020), so training s
 baseline and learns the expansion on top of it.
 
 Video: two temporal clues are carried from frame to frame in the model state (:class:`VideoState`),
-both restarted at scene cuts, detected from the thumbnail histogram (:func:`is_scene_cut`) or from
-co-located thumbnail pixels that disagree on how the exposure changed (:func:`exposure_change`):
+both restarted at scene cuts (:mod:`hdrconv.models.cuts`), detected from the thumbnail histogram
+(:func:`~hdrconv.models.cuts.is_scene_cut`) or from co-located thumbnail pixels that disagree on how
+the exposure changed (:func:`exposure_change`):
 
 - the global parameters are smoothed by an exponential moving average (:func:`smooth_parameters`), so
   the tone mapping cannot jump from frame to frame; the local gain follows the content;
@@ -88,13 +89,11 @@ from hdrconv.color.gamut import apply_matrix, matrix_RGB_to_RGB
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.blocks import (conv_layer, guided_upsample, highlight_fractions, lookup, piecewise_linear,
                                    soft_bound, soft_histogram)
+from hdrconv.models.cuts import EXPOSURE_AGREEMENT, is_scene_cut, pixels_disagree
 
 EXPOSURE_BAND = (0.08, 0.85)
 """Thumbnail luma range whose pixels measure an exposure change: below, 8-bit noise and black
 crush; above, the camera's shoulder and clipping hide the change."""
-
-EXPOSURE_AGREEMENT = 0.4
-"""Fraction of the usable thumbnail pixels that must agree on an exposure change (:func:`exposure_change`)."""
 
 EXPOSURE_KNEE = 0.8
 """Signal level above which the exposure compensation fades out, reaching none at 1.0."""
@@ -288,12 +287,6 @@ class VideoState:
     """After a cut or a dark frame, until the exposure stops changing: no compensation."""
 
 
-def is_scene_cut(hist: torch.Tensor, previous: torch.Tensor, threshold: float = 0.5) -> bool:
-    """A scene cut: the L1 distance between consecutive thumbnail histograms (at most 2) exceeds
-    ``threshold``."""
-    return (hist - previous).abs().sum().item() > threshold
-
-
 def smooth_parameters(params: dict[str, torch.Tensor], previous: dict[str, torch.Tensor] | None,
                       beta: float = 0.8) -> dict[str, torch.Tensor]:
     """Exponential moving average of one frame's global parameters over time.
@@ -319,9 +312,9 @@ def exposure_change(previous: torch.Tensor, current: torch.Tensor, band: tuple[f
     ``gamma log2(Y'_t / Y'_(t-1))`` (``gamma`` = 2.4, BT.1886): an exposure change scales every such
     pixel alike, while motion moves a minority of them either way, which the median ignores. 0 when
     fewer than ``min_fraction`` of the pixels are usable (a dark or clipped frame tells nothing). None
-    when fewer than ``agreement`` of them lie within 0.15 stops of the median: not one scene
-    re-exposed but a cut the histograms missed (on the clips of ``bench/flicker.py``, consecutive
-    frames agree at 0.65 or more, frames of different scenes at 0.19 or less).
+    when fewer than ``agreement`` of them agree on the median
+    (:func:`~hdrconv.models.cuts.pixels_disagree`): not one scene re-exposed but a cut the histograms
+    missed.
     """
     lo, hi = band
     usable = (previous > lo) & (previous < hi) & (current > lo) & (current < hi)
@@ -329,7 +322,7 @@ def exposure_change(previous: torch.Tensor, current: torch.Tensor, band: tuple[f
         return 0.0
     ratios = BT1886_GAMMA * torch.log2(current[usable] / previous[usable])
     median = ratios.median()
-    if ((ratios - median).abs() < 0.15).float().mean().item() < agreement:
+    if pixels_disagree(ratios, median, agreement):
         return None
     return median.item()
 

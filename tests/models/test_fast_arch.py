@@ -11,8 +11,9 @@ from hdrconv.models.analytic import BT2408
 from hdrconv.models.blocks import (box_filter, guided_upsample, highlight_fractions, lookup, piecewise_linear,
                                    soft_bound, soft_histogram)
 from hdrconv.models.fast_arch import (EXPOSURE_KNEE, EXPOSURE_LIMIT_STOPS, PARAMETER_BOUNDS, FastITMNet,
-                                      apply_exposure, exposure_change, exposure_gain_table, is_scene_cut,
-                                      luma_BT709, smooth_parameters, stabilise_exposure)
+                                      apply_exposure, exposure_change, exposure_gain_table, luma_BT709,
+                                      smooth_parameters, stabilise_exposure)
+from hdrconv.models.cuts import is_scene_cut
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.probe import probe
 from hdrconv.models.learned import FastITMModel
@@ -141,12 +142,6 @@ def test_smoothing_reduces_parameter_jumps():
     first, second = jumpy(0), jumpy(1)
     torch.testing.assert_close(smooth_parameters(second, first, 0.8)["dm"], 0.8 * first["dm"] + 0.2 * second["dm"])
     assert smooth_parameters(second, None) is second
-
-
-def test_a_scene_cut_is_a_jump_of_the_thumbnail_histogram():
-    flat = torch.full((1, 4), 0.25)
-    assert not is_scene_cut(flat + torch.tensor([[0.1, -0.1, 0.0, 0.0]]), flat)
-    assert is_scene_cut(torch.tensor([[1.0, 0, 0, 0]]), flat)
 
 
 def scene(h=48, w=64, seed=0):
