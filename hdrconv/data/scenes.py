@@ -9,9 +9,6 @@
 - **Graphics scenes** (:func:`graphics_scenes`): procedural flat colours, bars and ramps added to the
   training scenes, so that a model also sees the saturated synthetic content (titles, test patterns,
   animation) photographs never show.
-- **Training samples** (:func:`itm_batch`): random patches with random flips / rot90, graded with the
-  randomised anchor of :mod:`hdrconv.data.grading` and turned into SDR with a random recipe of
-  :mod:`hdrconv.data.synthesis`: pairs (BT.709 R'G'B' 8-bit SDR, PQ BT.2020 R'G'B' HDR10).
 - **Validation samples** (:func:`itm_validation_samples`, :func:`itm_clip_samples`,
   :func:`alt_exposure_clip_samples`): whole images at the evaluation working size, with the fixed
   conditions of the evaluation protocol (:mod:`hdrconv.data.protocol`: in-family and held-out) and
