@@ -42,16 +42,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from hdrconv.color.bt2446 import sdr_BT709_to_BT2020, sdr_to_hdr_BT2446_A
 from hdrconv.color.conventions import BT2020_WEIGHTS, PQ_PEAK_NITS, MasteringDisplay
 from hdrconv.color.transfer import eotf_inverse_ST2084
-from hdrconv.models.blocks import (conv_layer, guided_upsample, highlight_fractions, lookup, piecewise_linear,
-                                   soft_bound, soft_histogram)
+from hdrconv.models.blocks import (ThumbnailNet, guided_upsample, lookup, luma_BT709, piecewise_linear, soft_bound,
+                                   soft_histogram)
 from hdrconv.models.cuts import is_scene_cut
-from hdrconv.models.fast_arch import BLACK_FLOOR, luma_BT709, smooth_parameters
+from hdrconv.models.fast_arch import BLACK_FLOOR, smooth_parameters
 
 CURVE_STOPS = (-3.0, 1.0)
 """Bounds of the exposure curve, stops against Method A: Method A is bright (SDR white at 1000 cd/m2,
@@ -70,7 +68,7 @@ SATURATION = (-0.4, 0.3)
 """Bounds of ``s`` of the saturation factor ``1 + s`` around the prior's luminance."""
 
 
-class AnchoredITMNet(nn.Module):
+class AnchoredITMNet(ThumbnailNet):
     """The network of :mod:`hdrconv.models.anchored_arch` (see the module docstring).
 
     Parameters
@@ -96,38 +94,12 @@ class AnchoredITMNet(nn.Module):
     def __init__(self, features: int = 16, global_features: int = 64, knots: int = 17, bins: int = 16,
                  downscale: int = 8, lut_size: int = 1024, radius: int = 1, eps: float = 1e-4,
                  highlight_levels: tuple[float, ...] = (0.8, 0.9, 0.95, 0.98, 0.998)):
-        super().__init__()
-        self.knots, self.bins, self.downscale, self.lut_size = knots, bins, downscale, lut_size
+        # zero heads and local gain: the network starts as BT.2446 Method A
+        super().__init__({"curve": knots, "saturation": 1}, features, global_features, bins, downscale,
+                         highlight_levels)
+        self.knots, self.lut_size = knots, lut_size
         self.radius, self.eps = radius, eps
-        self.highlight_levels = tuple(highlight_levels)
-        g = global_features
-        act = nn.LeakyReLU(0.1)
-        self.encoder = nn.Sequential(conv_layer(4, g // 4, 3, stride=2), act,
-                                     conv_layer(g // 4, g // 2, 3, stride=2), act,
-                                     conv_layer(g // 2, g, 3, stride=2), act)
-        self.mlp = nn.Sequential(nn.Linear(2 * g + bins + len(self.highlight_levels), g), act,
-                                 nn.Linear(g, g), act)
-        self.head_curve = nn.Linear(g, knots)
-        self.head_saturation = nn.Linear(g, 1)
-        self.condition = nn.Linear(g, features)
-        self.local_in = conv_layer(4, features, 3)
-        self.local_down = conv_layer(features, features, 3, stride=2)
-        self.local_mid = nn.Sequential(conv_layer(features, features, 3, dilation=2), act,
-                                       conv_layer(features, features, 3, dilation=4), act)
-        self.local_up = conv_layer(features, features, 3)
-        self.local_out = conv_layer(features, 1, 3)
-        self.act = act
-        for head in (self.head_curve, self.head_saturation, self.local_out):
-            # zero corrections: the network starts as BT.2446 Method A
-            nn.init.zeros_(head.weight)
-            nn.init.zeros_(head.bias)
         self.register_buffer("luminance", torch.tensor([BT2020_WEIGHTS]), persistent=False)
-
-    def thumbnail(self, x: torch.Tensor) -> torch.Tensor:
-        """``(N, 4, h, w)``: R'G'B' and luma area-averaged to 1/``downscale`` resolution."""
-        h, w = -(-x.shape[-2] // self.downscale), -(-x.shape[-1] // self.downscale)
-        low = F.adaptive_avg_pool2d(x, (h, w))
-        return torch.cat([low, luma_BT709(low)], dim=1)
 
     def analyse(self, x: torch.Tensor, low: torch.Tensor | None = None
                 ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
@@ -135,17 +107,10 @@ class AnchoredITMNet(nn.Module):
         has it): the global parameters (``curve``: ``(N, K)`` stops, ``saturation``: ``(N, 1)``), the
         thumbnail and the local gain ``(N, 1, h, w)`` in stops at thumbnail resolution."""
         low = self.thumbnail(x) if low is None else low
-        f = self.encoder(low)
-        stats = [f.mean(dim=(2, 3)), f.amax(dim=(2, 3)), soft_histogram(low[:, 3:], self.bins)]
-        if self.highlight_levels:
-            stats.append(highlight_fractions(x, self.highlight_levels))
-        z = self.mlp(torch.cat(stats, dim=1))
+        z = self.global_code(x, low)
         params = {"curve": soft_bound(self.head_curve(z), *CURVE_STOPS),
                   "saturation": soft_bound(self.head_saturation(z), *SATURATION)}
-        f0 = self.act(self.local_in(low))
-        f1 = self.act(self.local_down(f0) + self.condition(z)[:, :, None, None])
-        f1 = F.interpolate(self.local_mid(f1), size=f0.shape[-2:], mode="bilinear", align_corners=False)
-        local = LOCAL_STOPS * torch.tanh(self.local_out(self.act(self.local_up(f0 + f1))) / LOCAL_STOPS)
+        local = LOCAL_STOPS * torch.tanh(self.local_map(low, z) / LOCAL_STOPS)
         return params, low, local
 
     def render(self, x: torch.Tensor, params: dict[str, torch.Tensor], low: torch.Tensor,

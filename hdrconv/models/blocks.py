@@ -18,6 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hdrconv.color.conventions import BT709_WEIGHTS
+from hdrconv.color.gamut import apply_matrix
+
 
 def conv_layer(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                dilation: int = 1) -> nn.Conv2d:
@@ -144,3 +147,72 @@ def highlight_fractions(x: torch.Tensor, levels: tuple[float, ...], stride: int 
     peak = x.amax(dim=1).flatten(1)
     thresholds = torch.tensor(levels, dtype=x.dtype, device=x.device)
     return (peak[:, :, None] >= thresholds).float().mean(dim=1)
+
+
+def luma_BT709(rgb: torch.Tensor) -> torch.Tensor:
+    """BT.709 luma ``Y'`` of ``(N, 3, H, W)`` R'G'B' as ``(N, 1, H, W)``."""
+    w = torch.tensor([BT709_WEIGHTS], dtype=rgb.dtype, device=rgb.device)
+    return apply_matrix(w, rgb)
+
+
+class ThumbnailNet(nn.Module):
+    """The learned part FastITM (:mod:`~hdrconv.models.fast_arch`) and AnchoredITM
+    (:mod:`~hdrconv.models.anchored_arch`) share, all at 1/``downscale`` resolution: a global branch
+    (three strided convolutions, mean and max pooling, the thumbnail luma histogram and the
+    full-resolution highlight fractions, an MLP) whose code ``z`` feeds one linear head per global
+    parameter, and a local branch (a small CNN conditioned on ``z``) that predicts one map. Subclasses
+    name their heads and turn heads and map into their mapping; every head and the map's last layer
+    start at zero, so a subclass starts as its analytic prior.
+
+    ``heads`` maps each head's name to its width; the head is the attribute ``head_NAME``.
+    """
+
+    def __init__(self, heads: dict[str, int], features: int, global_features: int, bins: int,
+                 downscale: int, highlight_levels: tuple[float, ...]):
+        super().__init__()
+        self.bins, self.downscale = bins, downscale
+        self.highlight_levels = tuple(highlight_levels)
+        g = global_features
+        act = nn.LeakyReLU(0.1)
+        # the global branch runs at 1/16 to 1/64 of the frame resolution: its width costs little
+        self.encoder = nn.Sequential(conv_layer(4, g // 4, 3, stride=2), act,
+                                     conv_layer(g // 4, g // 2, 3, stride=2), act,
+                                     conv_layer(g // 2, g, 3, stride=2), act)
+        self.mlp = nn.Sequential(nn.Linear(2 * g + bins + len(self.highlight_levels), g), act,
+                                 nn.Linear(g, g), act)
+        for name, width in heads.items():
+            setattr(self, f"head_{name}", nn.Linear(g, width))
+        self.condition = nn.Linear(g, features)
+        self.local_in = conv_layer(4, features, 3)
+        self.local_down = conv_layer(features, features, 3, stride=2)
+        self.local_mid = nn.Sequential(conv_layer(features, features, 3, dilation=2), act,
+                                       conv_layer(features, features, 3, dilation=4), act)
+        self.local_up = conv_layer(features, features, 3)
+        self.local_out = conv_layer(features, 1, 3)
+        self.act = act
+        for layer in [getattr(self, f"head_{name}") for name in heads] + [self.local_out]:
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def thumbnail(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, 4, h, w)``: R'G'B' and luma area-averaged to 1/``downscale`` resolution."""
+        h, w = -(-x.shape[-2] // self.downscale), -(-x.shape[-1] // self.downscale)
+        low = F.adaptive_avg_pool2d(x, (h, w))
+        return torch.cat([low, luma_BT709(low)], dim=1)
+
+    def global_code(self, x: torch.Tensor, low: torch.Tensor,
+                    adjust: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+        """The global branch's code ``z`` ``(N, global_features)`` of the thumbnail ``low`` of ``x``;
+        ``adjust`` is applied to the full-resolution subsample of the highlight fractions."""
+        f = self.encoder(low)
+        stats = [f.mean(dim=(2, 3)), f.amax(dim=(2, 3)), soft_histogram(low[:, 3:], self.bins)]
+        if self.highlight_levels:
+            stats.append(highlight_fractions(x, self.highlight_levels, adjust=adjust))
+        return self.mlp(torch.cat(stats, dim=1))
+
+    def local_map(self, low: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The local branch's map ``(N, 1, h, w)`` at thumbnail resolution, before its bounding."""
+        f0 = self.act(self.local_in(low))
+        f1 = self.act(self.local_down(f0) + self.condition(z)[:, :, None, None])
+        f1 = F.interpolate(self.local_mid(f1), size=f0.shape[-2:], mode="bilinear", align_corners=False)
+        return self.local_out(self.act(self.local_up(f0 + f1)))

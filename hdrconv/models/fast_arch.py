@@ -80,15 +80,13 @@ from dataclasses import dataclass
 from functools import partial
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from hdrconv.color.conventions import (BT709_WEIGHTS, BT1886_GAMMA, HDR_COLOURSPACE, PQ_PEAK_NITS,
+from hdrconv.color.conventions import (BT1886_GAMMA, HDR_COLOURSPACE, PQ_PEAK_NITS,
                                        REFERENCE_WHITE_NITS, SDR_COLOURSPACE)
 from hdrconv.color.gamut import apply_matrix, matrix_RGB_to_RGB
 from hdrconv.color.transfer import eotf_inverse_ST2084
-from hdrconv.models.blocks import (conv_layer, guided_upsample, highlight_fractions, lookup, piecewise_linear,
-                                   soft_bound, soft_histogram)
+from hdrconv.models.blocks import (ThumbnailNet, guided_upsample, lookup, luma_BT709, piecewise_linear, soft_bound,
+                                   soft_histogram)
 from hdrconv.models.cuts import EXPOSURE_AGREEMENT, is_scene_cut, pixels_disagree
 
 EXPOSURE_BAND = (0.08, 0.85)
@@ -120,13 +118,7 @@ mappers of the evaluation recipes: ``d`` [-0.35, 0.21], ``curve`` [-0.89, 2.35],
 [-0.04, 0.74], off-diagonal [-0.11, 0.33]."""
 
 
-def luma_BT709(rgb: torch.Tensor) -> torch.Tensor:
-    """BT.709 luma ``Y'`` of ``(N, 3, H, W)`` R'G'B' as ``(N, 1, H, W)``."""
-    w = torch.tensor([BT709_WEIGHTS], dtype=rgb.dtype, device=rgb.device)
-    return apply_matrix(w, rgb)
-
-
-class FastITMNet(nn.Module):
+class FastITMNet(ThumbnailNet):
     """The network of :mod:`hdrconv.models.fast_arch` (see the module docstring).
 
     Parameters
@@ -154,41 +146,13 @@ class FastITMNet(nn.Module):
     def __init__(self, features: int = 16, global_features: int = 64, knots: int = 17, bins: int = 16,
                  downscale: int = 8, lut_size: int = 1024, radius: int = 1, eps: float = 1e-4,
                  highlight_levels: tuple[float, ...] = (0.8, 0.9, 0.95, 0.98, 0.998)):
-        super().__init__()
-        self.knots, self.bins, self.downscale, self.lut_size = knots, bins, downscale, lut_size
+        # zero heads and local gain: the network starts as the BT.2408 display-referred mapping
+        super().__init__({"gamma": 3, "curve": knots, "matrix": 9}, features, global_features, bins, downscale,
+                         highlight_levels)
+        self.knots, self.lut_size = knots, lut_size
         self.radius, self.eps = radius, eps
-        self.highlight_levels = tuple(highlight_levels)
-        g = global_features
-        act = nn.LeakyReLU(0.1)
-        # the global branch runs at 1/16 to 1/64 of the frame resolution: its width costs little
-        self.encoder = nn.Sequential(conv_layer(4, g // 4, 3, stride=2), act,
-                                     conv_layer(g // 4, g // 2, 3, stride=2), act,
-                                     conv_layer(g // 2, g, 3, stride=2), act)
-        self.mlp = nn.Sequential(nn.Linear(2 * g + bins + len(self.highlight_levels), g), act,
-                                 nn.Linear(g, g), act)
-        self.head_gamma = nn.Linear(g, 3)
-        self.head_curve = nn.Linear(g, knots)
-        self.head_matrix = nn.Linear(g, 9)
-        self.condition = nn.Linear(g, features)
-        self.local_in = conv_layer(4, features, 3)
-        self.local_down = conv_layer(features, features, 3, stride=2)
-        self.local_mid = nn.Sequential(conv_layer(features, features, 3, dilation=2), act,
-                                       conv_layer(features, features, 3, dilation=4), act)
-        self.local_up = conv_layer(features, features, 3)
-        self.local_out = conv_layer(features, 1, 3)
-        self.act = act
-        for head in (self.head_gamma, self.head_curve, self.head_matrix, self.local_out):
-            # zero corrections: the network starts as the BT.2408 display-referred mapping
-            nn.init.zeros_(head.weight)
-            nn.init.zeros_(head.bias)
         m0 = torch.tensor(matrix_RGB_to_RGB(SDR_COLOURSPACE, HDR_COLOURSPACE), dtype=torch.float32)
         self.register_buffer("matrix_base", m0, persistent=False)
-
-    def thumbnail(self, x: torch.Tensor) -> torch.Tensor:
-        """``(N, 4, h, w)``: R'G'B' and luma area-averaged to 1/``downscale`` resolution."""
-        h, w = -(-x.shape[-2] // self.downscale), -(-x.shape[-1] // self.downscale)
-        low = F.adaptive_avg_pool2d(x, (h, w))
-        return torch.cat([low, luma_BT709(low)], dim=1)
 
     def analyse(self, x: torch.Tensor, low: torch.Tensor | None = None, exposure: torch.Tensor | None = None
                 ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
@@ -203,23 +167,14 @@ class FastITMNet(nn.Module):
         if exposure is not None:
             rgb = apply_exposure(low[:, :3], exposure)
             low = torch.cat([rgb, luma_BT709(rgb)], dim=1)
-        f = self.encoder(low)
-        stats = [f.mean(dim=(2, 3)), f.amax(dim=(2, 3)), soft_histogram(low[:, 3:], self.bins)]
-        if self.highlight_levels:
-            adjust = None if exposure is None else partial(apply_exposure, table=exposure)
-            stats.append(highlight_fractions(x, self.highlight_levels, adjust=adjust))
-        z = self.mlp(torch.cat(stats, dim=1))
+        z = self.global_code(x, low, None if exposure is None else partial(apply_exposure, table=exposure))
         b = PARAMETER_BOUNDS
         raw = self.head_matrix(z).view(-1, 3, 3)
         eye = torch.eye(3, dtype=torch.bool, device=raw.device)
         dm = torch.where(eye, soft_bound(raw, *b["dm_diagonal"]), soft_bound(raw, *b["dm_off_diagonal"]))
         params = {"d": soft_bound(self.head_gamma(z), *b["d"]),
                   "curve": soft_bound(self.head_curve(z), *b["curve"]), "dm": dm}
-        f0 = self.act(self.local_in(low))
-        f1 = self.act(self.local_down(f0) + self.condition(z)[:, :, None, None])
-        f1 = F.interpolate(self.local_mid(f1), size=f0.shape[-2:], mode="bilinear", align_corners=False)
-        gain = torch.exp(self.local_out(self.act(self.local_up(f0 + f1))))
-        return params, low, gain
+        return params, low, torch.exp(self.local_map(low, z))
 
     def render(self, x: torch.Tensor, params: dict[str, torch.Tensor], low: torch.Tensor,
                gain: torch.Tensor, exposure: torch.Tensor | None = None) -> torch.Tensor:

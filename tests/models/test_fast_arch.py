@@ -8,11 +8,11 @@ import torch.nn.functional as F
 
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.analytic import BT2408
-from hdrconv.models.blocks import (box_filter, guided_upsample, highlight_fractions, lookup, piecewise_linear,
-                                   soft_bound, soft_histogram)
+from hdrconv.models.blocks import (box_filter, guided_upsample, highlight_fractions, lookup, luma_BT709,
+                                   piecewise_linear, soft_bound, soft_histogram)
 from hdrconv.models.fast_arch import (EXPOSURE_KNEE, EXPOSURE_LIMIT_STOPS, PARAMETER_BOUNDS, FastITMNet,
-                                      apply_exposure, exposure_change, exposure_gain_table, luma_BT709,
-                                      smooth_parameters, stabilise_exposure)
+                                      apply_exposure, exposure_change, exposure_gain_table, smooth_parameters,
+                                      stabilise_exposure)
 from hdrconv.models.cuts import is_scene_cut
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.probe import probe
