@@ -50,6 +50,21 @@ def eotf_inverse_BT1886(L: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> 
     return torch.clamp(L / a, min=0) ** (1 / gamma) - b
 
 
+BT2100_PQ_OOTF_SCALE = 59.5208
+"""Scene-light scale of the BT.2100 PQ reference OOTF (ITU-R BT.2100-2, Table 4): E = 1 becomes about
+10 000 cd/m2."""
+
+
+def ootf_BT2100_PQ(E: torch.Tensor) -> torch.Tensor:
+    """ITU-R BT.2100-2 Table 4 PQ reference OOTF: scene light E in [0, 1] -> display light in cd/m2,
+    ``F_D = G1886[G709[E]]`` with ``G709 = oetf_BT709(59.5208 E)`` and ``G1886 = 100 E'^2.4``, per
+    component. The rendering SDR production applies (a camera's BT.709 OETF viewed on a BT.1886
+    display), continued above SDR peak white: a system gamma of about 1.2 in the mid-tones, with the
+    saturation that comes with applying it to R, G and B each."""
+    E = torch.as_tensor(E).clamp(0, 1)
+    return eotf_BT1886(oetf_BT709(BT2100_PQ_OOTF_SCALE * E), L_W=100.0)
+
+
 def eotf_ST2084(N: torch.Tensor, L_p: float = PQ_PEAK_NITS) -> torch.Tensor:
     """SMPTE ST 2084 (PQ) EOTF: non-linear signal N in [0, 1] -> luminance in cd/m2."""
     Np = torch.clamp(N, 0, 1) ** (1 / _M2)

@@ -2,7 +2,7 @@
 validation sample and metric of this project uses.
 
 A scene-linear image (any scale, BT.709 primaries as in ``../shared/hdr``) becomes an HDR10 grade in
-four steps:
+three steps:
 
 1. **Exposure normalisation** (:func:`expose`). The anchor is the scene key, the log-average luminance
    of Reinhard et al. 2002 (Eq. 1), which photographic practice places at middle grey. It is mapped to
@@ -12,17 +12,28 @@ four steps:
    so that a model does not learn one brightness per scene; validation and evaluation use 0. The
    result is *relative* scene light: 1.0 is the reference white, which is also SDR peak white (the
    same unit the SDR synthesis of :mod:`hdrconv.data.synthesis` starts from).
-2. **Reference white**: relative light times 203 cd/m2 (:data:`REFERENCE_WHITE_NITS`, BT.2408 §2.2).
-3. **BT.709 -> BT.2020** primaries (linear, :func:`hdrconv.color.gamut.RGB_to_RGB`), then everything
-   above 10 000 cd/m2 (the PQ range) is clipped.
-4. **Highlight roll-off** to the mastering display peak (default 1000 cd/m2, the ST 2086 default of
+2. **Rendering** to display light (:data:`RENDERINGS`), then BT.709 -> BT.2020 primaries (linear,
+   :func:`hdrconv.color.gamut.RGB_to_RGB`), everything above 10 000 cd/m2 (the PQ range) clipped:
+   - ``display`` (training's): the ITU-R BT.2100 PQ reference OOTF
+     (:func:`hdrconv.color.transfer.ootf_BT2100_PQ`) on the BT.709 components (:meth:`Grade.render`
+     says why), its scene-light scale chosen so that middle
+     grey lands at the grade's middle-grey level (26 cd/m2: reference white then lands at 304). This
+     is how SDR is rendered too (a BT.709 camera seen on a BT.1886 display), and why a camera's SDR
+     looks as it does: measured on the validation images with the camera rendering, the SDR has a
+     mean ICtCp chroma of 0.069 and a log2-luminance spread of 2.27 stops, this grade 0.073 / 2.12;
+   - ``scene`` (training's until the held-out check of real photographs): relative light times
+     203 cd/m2 (:data:`REFERENCE_WHITE_NITS`, BT.2408 §2.2), no system gamma: 0.058 / 1.62 on the
+     same images, paler and flatter than the camera's SDR. Models trained on it learned to flatten
+     camera-like SDR, and did so on real photographs (``bench/real_photographs.py``: FastITM
+     0.053 chroma on the astronaut against the SDR's 0.074).
+3. **Highlight roll-off** to the mastering display peak (default 1000 cd/m2, the ST 2086 default of
    :class:`hdrconv.color.conventions.MasteringDisplay`): the ITU-R BT.2390-8 §5.4.1 EETF, from the
    graded source peak (the image's brightest max(R, G, B), at least the mastering peak) to the
    mastering peak, in the PQ domain. It is applied to max(R, G, B) and the pixel is scaled by the ratio
    of the linear values, which keeps hue and saturation of highlights (applied per channel, the EETF
    would bleach saturated highlights towards white). Below the knee (317 cd/m2 for a
-   10 000 -> 1000 cd/m2 roll-off, higher for dimmer sources) the grade is untouched, so the SDR range
-   and the reference white keep their BT.2408 levels.
+   10 000 -> 1000 cd/m2 roll-off, higher for dimmer sources) the grade is untouched, so middle grey
+   keeps its BT.2408 level.
 
 The HDR10 signal is the PQ coding (SMPTE ST 2084) of the result: :func:`hdrconv.color.transfer.
 eotf_inverse_ST2084` of the linear BT.2020 cd/m2 this module returns. Tensors are ``(..., 3, H, W)``.
@@ -30,11 +41,14 @@ eotf_inverse_ST2084` of the linear BT.2020 cd/m2 this module returns. Tensors ar
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from hdrconv.color._colour import colour
+from hdrconv.color.transfer import ootf_BT2100_PQ
 from hdrconv.color.conventions import (BT709_WEIGHTS, HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS,
                                        SDR_COLOURSPACE, MasteringDisplay)
 from hdrconv.color.gamut import RGB_to_RGB
@@ -55,24 +69,68 @@ ROLL_OFFS = ("max-rgb", "per-channel")
 white, as a per-channel PQ LUT does)."""
 
 
+RENDERINGS = ("display", "scene")
+"""How :func:`grade_HDR10` turns relative scene light into display light (see the module docstring)."""
+
+
 @dataclass(frozen=True)
 class Grade:
-    """A grading convention of the HDR10 ground truth: the level the scene key is placed at, the
-    mastering peak the highlights roll off to, and how (:data:`ROLL_OFFS`). Training always grades with
-    :data:`TRAINING_GRADE`; the held-out protocol (:mod:`hdrconv.data.protocol`) also uses others."""
+    """A grading convention of the HDR10 ground truth: the rendering (:data:`RENDERINGS`), the level
+    middle grey is displayed at, the mastering peak the highlights roll off to, and how
+    (:data:`ROLL_OFFS`). Training always grades with :data:`TRAINING_GRADE`; the held-out protocol
+    (:mod:`hdrconv.data.protocol`) also uses others."""
 
     middle_grey_nits: float = MIDDLE_GREY_NITS
     peak_nits: float = MASTERING_PEAK_NITS
     roll_off: str = "max-rgb"
+    rendering: str = "display"
 
     def __post_init__(self):
         if self.roll_off not in ROLL_OFFS:
             raise ValueError(f"unknown roll-off {self.roll_off!r} (known: {', '.join(ROLL_OFFS)})")
+        if self.rendering not in RENDERINGS:
+            raise ValueError(f"unknown rendering {self.rendering!r} (known: {', '.join(RENDERINGS)})")
 
     @property
     def stops(self) -> float:
-        """Exposure offset, in stops, of this grade's anchor against BT.2408 middle grey."""
+        """Exposure offset, in stops, of the relative light this grade renders (:func:`expose`): the
+        ``scene`` rendering places middle grey by exposure; the ``display`` rendering renders the
+        anchored exposure and places grey by the scale of its OOTF (:meth:`ootf_scale`)."""
+        if self.rendering == "display":
+            return 0.0
         return float(np.log2(self.middle_grey_nits / MIDDLE_GREY_NITS))
+
+    def ootf_scale(self) -> float:
+        """``display`` rendering: the factor from relative light (1.0 = reference white, middle grey at
+        26 / 203) to the OOTF's scene light E, so that middle grey is displayed at
+        ``middle_grey_nits``."""
+        return _ootf_scale(self.middle_grey_nits)
+
+    def render(self, relative: torch.Tensor) -> torch.Tensor:
+        """Step 2: relative BT.709 light -> display light in cd/m2, linear BT.2020, in the PQ range.
+
+        The OOTF works on the BT.709 components, as a BT.709 camera's OETF does: applied in BT.2020 it
+        would push BT.709 colours outside BT.709 (a BT.709 red gains negative green and blue once
+        back in BT.709), a gamut expansion no SDR source supports."""
+        if self.rendering == "scene":
+            nits = RGB_to_RGB(relative * REFERENCE_WHITE_NITS, SDR_COLOURSPACE, HDR_COLOURSPACE)
+        else:
+            nits = RGB_to_RGB(ootf_BT2100_PQ(relative * self.ootf_scale()), SDR_COLOURSPACE, HDR_COLOURSPACE)
+        return torch.clamp(nits, 0, PQ_PEAK_NITS)
+
+    def render_peak(self, source_peak: float) -> float:
+        """The display light of a source peak (:func:`source_peak_nits`, cd/m2 at reference white
+        203), for the roll-off; the OOTF on the value itself."""
+        if self.rendering == "scene":
+            return source_peak
+        E = torch.tensor(source_peak / REFERENCE_WHITE_NITS * self.ootf_scale(), dtype=torch.float64)
+        return float(ootf_BT2100_PQ(E))
+
+
+@functools.lru_cache(maxsize=None)
+def _ootf_scale(middle_grey_nits: float) -> float:
+    grey_E = float(colour.models.ootf_inverse_BT2100_PQ(middle_grey_nits))
+    return grey_E / (MIDDLE_GREY_NITS / REFERENCE_WHITE_NITS)
 
 
 TRAINING_GRADE = Grade()
@@ -120,26 +178,25 @@ def expose(scene: torch.Tensor, key: float | None = None, stops: float = 0.0) ->
 
 
 def grade_HDR10(relative: torch.Tensor, source_peak: float | None = None,
-                peak: float = MASTERING_PEAK_NITS, roll_off: str = "max-rgb") -> torch.Tensor:
-    """Steps 2-4: relative BT.709 light (from :func:`expose`) -> graded linear BT.2020 in cd/m2,
-    highlights rolled off to ``peak`` (on max(R, G, B) or per channel, :data:`ROLL_OFFS`).
+                grade: Grade = TRAINING_GRADE) -> torch.Tensor:
+    """Steps 2-4: relative BT.709 light (from :func:`expose`) -> graded linear BT.2020 in cd/m2, rendered
+    and rolled off as ``grade`` says.
 
-    ``source_peak`` is the brightest max(R, G, B) of the graded image in cd/m2 before the roll-off
-    (:func:`source_peak_nits`); it defaults to that of ``relative`` itself. Pass the whole image's
-    value when grading a crop.
+    ``source_peak`` is the brightest max(R, G, B) of the image placed at reference white 203 cd/m2 in
+    BT.2020, before rendering (:func:`source_peak_nits`); it defaults to that of ``relative`` itself.
+    Pass the whole image's value when grading a crop.
     """
-    nits = RGB_to_RGB(relative * REFERENCE_WHITE_NITS, SDR_COLOURSPACE, HDR_COLOURSPACE)
-    nits = torch.clamp(nits, 0, PQ_PEAK_NITS)
+    nits = grade.render(relative)
     if source_peak is None:
         source_peak = source_peak_nits(relative)
-    source_peak = min(max(source_peak, peak), PQ_PEAK_NITS)
-    if roll_off == "per-channel":
-        return eetf_BT2390_nits(nits, source_peak, peak)
-    return eetf_BT2390_max_RGB(nits, source_peak, peak)
+    source_peak = min(max(grade.render_peak(source_peak), grade.peak_nits), PQ_PEAK_NITS)
+    if grade.roll_off == "per-channel":
+        return eetf_BT2390_nits(nits, source_peak, grade.peak_nits)
+    return eetf_BT2390_max_RGB(nits, source_peak, grade.peak_nits)
 
 
 def source_peak_nits(relative: torch.Tensor) -> float:
-    """Brightest max(R, G, B) in cd/m2 of relative BT.709 light once placed in BT.2020, capped at the
-    PQ peak: the source peak of the roll-off."""
+    """Brightest max(R, G, B) in cd/m2 of relative BT.709 light once placed in BT.2020 (reference white
+    at 203 cd/m2), capped at the PQ peak: the source peak of the roll-off, before rendering."""
     nits = RGB_to_RGB(relative * REFERENCE_WHITE_NITS, SDR_COLOURSPACE, HDR_COLOURSPACE)
     return min(float(nits.amax()), PQ_PEAK_NITS)

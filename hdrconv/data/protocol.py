@@ -22,9 +22,11 @@ groups:
   ``tests/data/test_protocol.py`` checks each against the training ranges of
   :mod:`hdrconv.data.synthesis`);
 - ``grading``: HDR ground truth from conventions other than the training's one
-  (:data:`~hdrconv.data.grading.TRAINING_GRADE`: key at 26 cd/m2, BT.2390 roll-off on max(R, G, B)
-  to 1000 cd/m2): middle grey at 17 and at 40 cd/m2, highlights expanded to 4000 cd/m2, and the
-  roll-off per channel; SDR from a camera, a filmic and a logarithmic rendering of the same scene.
+  (:data:`~hdrconv.data.grading.TRAINING_GRADE`: BT.2100 PQ reference OOTF with middle grey at
+  26 cd/m2, BT.2390 roll-off on max(R, G, B) to 1000 cd/m2): middle grey at 17 and at 40 cd/m2,
+  highlights expanded to 4000 cd/m2, the roll-off per channel, and the scene-referred rendering (no
+  system gamma: reference white at 203 cd/m2, the training grade of the models before this one); SDR
+  from a camera, a filmic and a logarithmic rendering of the same scene.
 
 Samples are named ``IMAGE/GROUP/CONDITION`` and carry their group; :mod:`hdrconv.data.validation`
 reports the means per group and per condition. Everything is deterministic (no compression, no
@@ -92,7 +94,8 @@ def held_out_conditions() -> list[Condition]:
         Condition("curves", "eetf-white300", SDRRecipe("eetf", sdr_white=300.0, per_channel=False)),
     ]
     grades = {"grey17": Grade(middle_grey_nits=17.0), "grey40": Grade(middle_grey_nits=40.0),
-              "peak4000": Grade(peak_nits=4000.0), "per-channel": Grade(roll_off="per-channel")}
+              "peak4000": Grade(peak_nits=4000.0), "per-channel": Grade(roll_off="per-channel"),
+              "scene-referred": Grade(rendering="scene")}
     grading = [Condition("grading", f"{g}/{t}", r, grade=grade)
                for g, grade in grades.items() for t, r in renderings.items()]
     return exposure + curves + grading
@@ -122,5 +125,5 @@ def make_sample(scene, condition: Condition):
     sdr_relative = expose(scene.image, scene.key, condition.key_stops)
     hdr_stops = condition.key_stops + g.stops
     hdr_relative = sdr_relative if g.stops == 0 else expose(scene.image, scene.key, hdr_stops)
-    nits = grade_HDR10(hdr_relative, scene.source_peak(hdr_stops), g.peak_nits, g.roll_off)
+    nits = grade_HDR10(hdr_relative, scene.source_peak(hdr_stops), g)
     return synthesize_SDR(sdr_relative, nits, condition.recipe)[None], nits[None]

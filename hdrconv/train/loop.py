@@ -92,7 +92,10 @@ def synthesis_settings(tone_mappers: tuple[str, ...]) -> dict:
     """The data-synthesis constants a model was trained with."""
     return {
         "grading": {"anchor": "scene key (log-average luminance) -> middle grey",
-                    "middle_grey_nits": grading.MIDDLE_GREY_NITS,
+                    "rendering": (grading.TRAINING_GRADE.rendering + (
+                        ": BT.2100 PQ reference OOTF on BT.709 RGB" if grading.TRAINING_GRADE.rendering == "display"
+                        else ": relative light x reference white")),
+                    "middle_grey_nits": grading.TRAINING_GRADE.middle_grey_nits,
                     "exposure_jitter_stops": grading.EXPOSURE_JITTER_STOPS,
                     "reference_white_nits": grading.REFERENCE_WHITE_NITS,
                     "mastering_peak_nits": grading.MASTERING_PEAK_NITS,

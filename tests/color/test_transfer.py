@@ -74,3 +74,10 @@ def test_oetf_BT709(dtype):
     ours = transfer.oetf_BT709(torch.from_numpy(L).to(dtype)).numpy()
     np.testing.assert_allclose(ours, colour.models.oetf_BT709(L), rtol=0, atol=1e-12 if dtype == torch.float64 else 1e-6)
     assert float(transfer.oetf_BT709(torch.tensor(-0.5))) == 0.0  # negative light clipped
+
+
+def test_ootf_BT2100_PQ():
+    E = np.concatenate([[0.0], np.geomspace(1e-6, 1, 1000)])
+    ours = transfer.ootf_BT2100_PQ(_t(E)).numpy()
+    ref = colour.models.ootf_BT2100_PQ(E)
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-6)

@@ -92,7 +92,8 @@ def test_grading_group_uses_conventions_training_never_grades_with(monkeypatch):
     assert all(a == () and k == {} for a, k in graded)  # the defaults: TRAINING_GRADE's peak and roll-off
     assert (TRAINING_GRADE.peak_nits, TRAINING_GRADE.roll_off) == (1000.0, "max-rgb")
     grades = {c.grade for c in protocol.conditions(("grading",))}
-    assert TRAINING_GRADE not in grades and len(grades) == 4
+    assert TRAINING_GRADE not in grades and len(grades) == 5
+    assert {g.rendering for g in grades} == {"display", "scene"} and TRAINING_GRADE.rendering == "display"
     assert all(c.key_stops == 0 for c in protocol.conditions(("grading",)))
 
 
