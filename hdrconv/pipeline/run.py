@@ -2,10 +2,10 @@
 between one file and a batch, resolve the preset and the flags, pick the device, build the model,
 handle pipes (standard input/output, FIFOs), report progress, and run batches.
 
-The command line, the input and the output are checked before torch and colour-science are imported:
-those imports take 2-5 s on a loaded 2-core machine, the checks 0.2 s (``hdrconv itm a.mp4 b.avi``
-answered in 4.9-5.5 s before). So this module imports only light modules at the top, and the
-conversion's own modules inside the functions that use them, after the checks.
+The command line, the input and the output are checked before torch and colour-science are imported
+(``hdrconv itm a.mp4 b.avi`` took 3.8-4.2 s of CPU, 6-9 s wall on a loaded 2-core machine, nearly all
+of it those imports; the checks alone 0.3-0.4 s of CPU). So this module imports only light modules at
+the top, and the conversion's own modules inside the functions that use them, after the checks.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from hdrconv.errors import EX_OK, HdrconvError, Interrupted, OutputError, UsageE
 from hdrconv.io.paths import STDOUT, check_output
 from hdrconv.io.probe import MediaInfo, probe
 from hdrconv.io.stdin import STDIN, check_stdin, is_pipe, label, spooled
+from hdrconv.pipeline import presets
 from hdrconv.pipeline.options import ConvertOptions
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ def run_itm_file(input: str, output: str, options: ConvertOptions) -> ConvertRes
     if output == STDOUT and options.json_lines:
         raise UsageError("--json writes to standard output, which carries the video here; "
                          "write the video to a file to follow the events")
+    presets.check_flags(options.preset, crf=options.crf, x265_preset=options.x265_preset, peak=options.peak)
     info = None
     if input == STDIN:
         check_stdin()
@@ -120,7 +122,7 @@ def run_itm_file(input: str, output: str, options: ConvertOptions) -> ConvertRes
 def run_itm_batch(options: ConvertOptions) -> int:
     """Many files, ``options.inputs`` into the folder ``options.output``. Returns the exit code
     (:func:`batch.exit_code`)."""
-    from hdrconv.pipeline import batch, presets
+    from hdrconv.pipeline import batch
     from hdrconv.reporting import BatchReporter, make_reporter, print_batch_summary
 
     o, out_dir = options, options.output
@@ -170,7 +172,5 @@ def run_itm_batch(options: ConvertOptions) -> int:
 
 def _resolve(options: ConvertOptions) -> tuple[str, EncodeSettings]:
     """The model name and encoder settings: the preset, overridden by the flags."""
-    from hdrconv.pipeline import presets
-
     return presets.resolve(options.preset, model=options.model, crf=options.crf,
                            x265_preset=options.x265_preset, peak=options.peak)
