@@ -308,27 +308,27 @@ def test_closed_stdin(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_output_name_as_long_as_the_folder_allows(tmp_path, clip):
+def test_output_name_as_long_as_the_folder_allows(tmp_path, clip, capsys):
     name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
     out = tmp_path / ("é" * ((name_max - 4) // 2) + "x" * ((name_max - 4) % 2) + ".mkv")
     assert len(os.fsencode(out.name)) == name_max
-    r = run("itm", str(clip), str(out), "--x265-preset", "ultrafast")
-    assert r.returncode == 0, r.stderr
+    assert main(["itm", str(clip), str(out), "--x265-preset", "ultrafast", "-q"]) == 0, capsys.readouterr().err
     with av.open(str(out)) as c:
         assert sum(1 for _ in c.decode(c.streams.video[0])) == 12
     assert _leftovers(tmp_path) == []
 
 
-def test_frames_too_small_for_x265(tmp_path):
+def test_frames_too_small_for_x265(tmp_path, capsys):
     src = make_clip(tmp_path / "tiny.mkv", size="8x8", audio=False, vcodec="ffv1", pattern="testsrc", seconds=0.25)
     out = tmp_path / "out.mkv"
-    assert_clean_failure(run("itm", str(src), str(out)), 65, "8x8, too small for HEVC: x265 encodes frames of "
-                                                             "at least 16x16", out)
+    assert main(["itm", str(src), str(out)]) == 65
+    assert capsys.readouterr().err == (f"hdrconv: error: {src}: video is 8x8, too small for HEVC: x265 encodes "
+                                       "frames of at least 16x16\n")
+    assert not out.exists() and _leftovers(tmp_path) == []
     # 17x17 loses a row and a column (4:2:0): 16x16, the smallest x265 encodes
     src = make_clip(tmp_path / "small.mkv", size="17x17", audio=False, vcodec="ffv1", pattern="testsrc",
                     seconds=0.25)
-    r = run("itm", str(src), str(out), "--x265-preset", "ultrafast")
-    assert r.returncode == 0, r.stderr
+    assert main(["itm", str(src), str(out), "--x265-preset", "ultrafast", "-q"]) == 0, capsys.readouterr().err
     with av.open(str(out)) as c:
         v = c.streams.video[0]
         assert (v.width, v.height) == (16, 16) and sum(1 for _ in c.decode(v)) == 6
