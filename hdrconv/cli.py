@@ -13,7 +13,7 @@ import typer
 from typer.exceptions import Abort, Exit, TyperException
 
 from hdrconv import __version__
-from hdrconv.errors import EX_INTERRUPTED, EX_SOFTWARE, EX_USAGE, HdrconvError
+from hdrconv.errors import EX_SOFTWARE, EX_USAGE, HdrconvError, Interrupted, terminating_signals_interrupt
 from hdrconv.data.family import TONE_MAPPERS
 from hdrconv.pipeline.options import ConvertOptions
 from hdrconv.train.config import TrainConfig
@@ -118,7 +118,8 @@ def preview(input: str = typer.Argument(..., help="SDR video."),
             output: str = typer.Option("preview.png", "--output", "-o", help="PNG to write."),
             model: Optional[str] = typer.Option(None, "--model", "-m",
                                                 help="Conversion model (see `hdrconv models`; default: bt2446a)."),
-            device: str = typer.Option("auto", help="auto, cpu or cuda[:N].")):
+            device: str = typer.Option("auto", help="auto, cpu or cuda[:N]."),
+            force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing PNG.")):
     """Look before you convert: one PNG with the SDR frame, the HDR result tone-mapped for an SDR screen,
     and a false-colour map of the HDR luminance (100/203/400/1000 cd/m2 bands).
 
@@ -128,13 +129,14 @@ def preview(input: str = typer.Argument(..., help="SDR video."),
     from hdrconv.pipeline.presets import DEFAULT_MODEL
     from hdrconv.pipeline.run import build_model
 
-    make_preview(input, parse_time(at), build_model(model or DEFAULT_MODEL, device), output)
+    make_preview(input, parse_time(at), build_model(model or DEFAULT_MODEL, device), output, force)
 
 
 @app.command()
 def report(ctx: typer.Context,
            input: str = typer.Argument(..., help="HDR10 video (e.g. an output of hdrconv itm)."),
            output: str = typer.Option("report.png", "--output", "-o", help="PNG to write."),
+           force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing PNG."),
            json_out: bool = typer.Option(False, "--json", help="Also print the figures as JSON.")):
     """Plot per-frame max, 99th percentile and mean light level (cd/m2) over time, with the signalled
     MaxCLL, MaxFALL and mastering peak marked.
@@ -144,7 +146,7 @@ def report(ctx: typer.Context,
     from hdrconv.eval.report import report as make_report
 
     ctx.obj.json = json_out
-    figures = make_report(input, output)
+    figures = make_report(input, output, force)
     if json_out:
         typer.echo(json.dumps(figures))
 
@@ -312,18 +314,21 @@ def main(argv: List[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     errors = ErrorOutput()
     try:
-        code = app(args=argv, standalone_mode=False, obj=errors)  # click returns the code of a typer.Exit here
+        with terminating_signals_interrupt():
+            code = app(args=argv, standalone_mode=False, obj=errors)  # click returns the code of a typer.Exit here
         return code if isinstance(code, int) else 0
     except Exit as e:
         return e.exit_code
-    except Abort:
-        return _fail(errors, "interrupted", EX_INTERRUPTED)
+    except Abort as e:  # click's name for a KeyboardInterrupt (or Terminated) outside a conversion
+        interrupted = Interrupted.of(e.__context__)
+        return _fail(errors, str(interrupted), interrupted.code)
     except TyperException as e:  # bad command line, from the option parser
         return _fail(errors, e.format_message().replace("\n", " "), EX_USAGE)
     except HdrconvError as e:
         return _fail(errors, str(e), e.code)
-    except KeyboardInterrupt:
-        return _fail(errors, "interrupted", EX_INTERRUPTED)
+    except KeyboardInterrupt as e:
+        interrupted = Interrupted.of(e)
+        return _fail(errors, str(interrupted), interrupted.code)
     except Exception as e:  # noqa: BLE001 - a bug: say so in one line, traceback with --debug
         return _fail(errors, f"internal error: {type(e).__name__}: {e}", EX_SOFTWARE)
 

@@ -6,6 +6,10 @@ one line (``hdrconv: error: ...``) and exits with its code. Anything else is a b
 
 from __future__ import annotations
 
+import signal
+from contextlib import contextmanager
+from typing import Iterator
+
 EX_OK = 0
 EX_USAGE = 64  # bad command line, bad option value, bad preset
 EX_DATAERR = 65  # input exists but is not usable SDR video (corrupt, audio-only, already HDR, ...)
@@ -13,7 +17,7 @@ EX_NOINPUT = 66  # input missing or unreadable
 EX_SOFTWARE = 70  # internal error: a bug
 EX_CANTCREAT = 73  # cannot create the output (exists without --force, directory not writable)
 EX_IOERR = 74  # I/O error while reading or writing
-EX_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EX_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); SIGTERM and SIGHUP: 143 and 129
 
 
 class HdrconvError(Exception):
@@ -48,9 +52,48 @@ class IOFailure(HdrconvError):
 
 
 class Interrupted(HdrconvError):
-    """Ctrl-C: the run stopped and removed its temporary files."""
+    """Ctrl-C, SIGTERM or SIGHUP: the run stopped and removed its temporary files; the exit code is
+    128 + the signal's number (130, 143, 129), as a shell reports a process the signal ended."""
 
     code = EX_INTERRUPTED
 
-    def __init__(self, message: str = "interrupted"):
-        super().__init__(message)
+    def __init__(self, signum: int = signal.SIGINT):
+        name = signal.Signals(signum).name
+        super().__init__("interrupted" if signum == signal.SIGINT else f"interrupted by {name}", 128 + signum)
+
+    @classmethod
+    def of(cls, e: BaseException | None) -> "Interrupted":
+        """The :class:`Interrupted` for a KeyboardInterrupt (:class:`Terminated` names its signal)."""
+        return e if isinstance(e, Interrupted) else cls(getattr(e, "signum", signal.SIGINT))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (service managers, ``timeout``, a closed terminal), raised in the main thread
+    as Ctrl-C raises KeyboardInterrupt, so that every clean-up Ctrl-C runs (temporary files, the
+    stdin spool, ffmpeg children) runs for them too."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def terminating_signals_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM and SIGHUP raise :class:`Terminated`; a second signal during the clean-up
+    the first one started is ignored (the clean-up would stop half-way)."""
+    raised = []
+
+    def handler(signum, frame):
+        if not raised:
+            raised.append(signum)
+            raise Terminated(signum)
+
+    previous = {s: signal.signal(s, handler) for s in TERMINATING_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import av
 import pytest
 
+from hdrconv.cli import main
 from tests.media import ffmpeg, make_clip
+from tests.pipeline.test_convert import check_hdr10
 
 HDRCONV = [sys.executable, "-m", "hdrconv.cli"]
 
@@ -243,3 +247,149 @@ def test_error_output_flags_do_not_outlive_their_command(tmp_path, capsys):
     assert main(["probe", "--no-such-option"]) == 64
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("hdrconv: error: ")
+
+
+def _children(pid: int) -> set[int]:
+    """The processes ``pid`` started (Linux /proc)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return [q.name for q in folder.iterdir() if ".hdrconv" in q.name]
+
+
+def _signal_when(p: subprocess.Popen, folder: Path, pattern: str, signum: int) -> tuple[str, set[int]]:
+    """Send ``signum`` to ``p`` once a file matching ``pattern`` is in ``folder``; return p's stderr
+    and the processes it had started when the signal went."""
+    deadline = time.monotonic() + 90
+    while not list(folder.glob(pattern)):
+        assert time.monotonic() < deadline and p.poll() is None, p.communicate()
+        time.sleep(0.1)
+    children = _children(p.pid)
+    p.send_signal(signum)
+    _, err = p.communicate(timeout=60)
+    return err.decode() if isinstance(err, bytes) else err, children
+
+
+def test_sigterm_mid_run_cleans_up_like_ctrl_c(tmp_path):
+    src = make_clip(tmp_path / "long.mkv", size="640x360", seconds=10, audio=False)
+    out = tmp_path / "out.mkv"
+    p = subprocess.Popen([*HDRCONV, "itm", str(src), str(out), "--x265-preset", "slow"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    err, children = _signal_when(p, tmp_path, ".out.mkv.hdrconv-*.video.mkv", signal.SIGTERM)
+    assert p.returncode == 143, err
+    assert err.splitlines() == ["hdrconv: error: interrupted by SIGTERM"]
+    assert not out.exists() and _leftovers(tmp_path) == []
+    assert children and not [c for c in children if Path(f"/proc/{c}").exists()]  # ffmpeg ended too
+
+
+def test_sighup_while_spooling_stdin_removes_the_spool(tmp_path, clip):
+    out = tmp_path / "out.mkv"
+    p = subprocess.Popen([*HDRCONV, "itm", "-", str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    p.stdin.write(clip.read_bytes()[:1000])  # and the pipe stays open: the spool waits for more
+    p.stdin.flush()
+    err, _ = _signal_when(p, tmp_path, ".stdin.hdrconv-*.spool", signal.SIGHUP)
+    assert p.returncode == 129, err
+    assert err.splitlines() == ["hdrconv: error: interrupted by SIGHUP"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_closed_stdin(tmp_path):
+    out = tmp_path / "out.mkv"
+    r = subprocess.run(["sh", "-c", 'exec "$@" <&-', "sh", *HDRCONV, "itm", "-", str(out)], capture_output=True,
+                       text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert_clean_failure(r, 66, "standard input, which is closed", out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_name_as_long_as_the_folder_allows(tmp_path, clip, capsys):
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    out = tmp_path / ("é" * ((name_max - 4) // 2) + "x" * ((name_max - 4) % 2) + ".mkv")
+    assert len(os.fsencode(out.name)) == name_max
+    assert main(["itm", str(clip), str(out), "--x265-preset", "ultrafast", "-q"]) == 0, capsys.readouterr().err
+    with av.open(str(out)) as c:
+        assert sum(1 for _ in c.decode(c.streams.video[0])) == 12
+    assert _leftovers(tmp_path) == []
+
+
+def test_frames_too_small_for_x265(tmp_path, capsys):
+    src = make_clip(tmp_path / "tiny.mkv", size="8x8", audio=False, vcodec="ffv1", pattern="testsrc", seconds=0.25)
+    out = tmp_path / "out.mkv"
+    assert main(["itm", str(src), str(out)]) == 65
+    assert capsys.readouterr().err == (f"hdrconv: error: {src}: video is 8x8, too small for HEVC: x265 encodes "
+                                       "frames of at least 16x16\n")
+    assert not out.exists() and _leftovers(tmp_path) == []
+    # 17x17 loses a row and a column (4:2:0): 16x16, the smallest x265 encodes
+    src = make_clip(tmp_path / "small.mkv", size="17x17", audio=False, vcodec="ffv1", pattern="testsrc",
+                    seconds=0.25)
+    assert main(["itm", str(src), str(out), "--x265-preset", "ultrafast", "-q"]) == 0, capsys.readouterr().err
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert (v.width, v.height) == (16, 16) and sum(1 for _ in c.decode(v)) == 6
+    assert _leftovers(tmp_path) == []
+
+
+def test_process_substitution_is_read_like_stdin(tmp_path):
+    src = make_clip(tmp_path / "in.mkv", seconds=0.5)
+    out = tmp_path / "out.mkv"
+    cmd = " ".join(map(shlex.quote, [*HDRCONV, "itm"])) + f" <(cat {shlex.quote(str(src))}) {shlex.quote(str(out))}"
+    r = subprocess.run(["bash", "-c", cmd + " --x265-preset ultrafast"], capture_output=True, text=True,
+                       timeout=300, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv", "out.mkv"]  # no spool left
+
+    def times(path: Path) -> list[float]:
+        with av.open(str(path)) as c:
+            return [f.time for f in c.decode(c.streams.video[0])]
+
+    assert times(out) == pytest.approx(times(src), abs=1e-3) and len(times(out)) == 12
+    check_hdr10(out, src)
+
+
+def _light_main(*args: str) -> tuple[int, str, bool]:
+    """``main(ARGS)`` in a fresh interpreter: its exit code, stderr, and whether torch or colour-science
+    were imported."""
+    code = ("import sys; from hdrconv.cli import main; rc = main(sys.argv[1:]); "
+            "print(rc, any(m in sys.modules for m in ('torch', 'colour')))")
+    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    rc, heavy = r.stdout.split()
+    return int(rc), r.stderr, heavy == "True"
+
+
+def test_command_line_input_and_output_are_checked_before_torch(tmp_path, clip):
+    existing = tmp_path / "exists.mkv"
+    existing.write_bytes(b"precious")
+    assert _light_main("itm", str(clip), str(tmp_path / "b.avi")) == (
+        64, f"hdrconv: error: {tmp_path / 'b.avi'}: output must end in .mkv or .mp4\n", False)
+    # the missing input is the news, not the existing output
+    rc, err, heavy = _light_main("itm", str(tmp_path / "nope.mp4"), str(existing))
+    assert (rc, heavy) == (66, False) and "nope.mp4: no such file" in err
+    rc, err, heavy = _light_main("itm", str(clip), str(existing))
+    assert (rc, heavy) == (73, False) and "already exists (use --force to overwrite)" in err
+    for flags, words in ((("--jobs", "0"), "--jobs 0: must be at least 1"),
+                         (("--crf", "99"), "--crf 99.0: must be between 0 and 51"),
+                         (("--preset", "nope"), "unknown preset 'nope'")):
+        rc, err, heavy = _light_main("itm", str(clip), str(tmp_path / "o.mkv"), *flags)
+        assert (rc, heavy) == (64, False) and words in err
+    assert existing.read_bytes() == b"precious" and sorted(p.name for p in tmp_path.iterdir()) == ["exists.mkv"]
+
+
+def test_preview_and_report_do_not_overwrite_a_picture_without_force(tmp_path, clip, capsys):
+    png = tmp_path / "p.png"
+    png.write_bytes(b"precious")
+    for command in ("preview", "report"):
+        assert main([command, str(clip), "-o", str(png)]) == 73
+        assert capsys.readouterr().err == f"hdrconv: error: {png}: already exists (use --force to overwrite)\n"
+        assert main([command, str(tmp_path / "nope.mkv"), "-o", str(png)]) == 66
+        assert "nope.mkv: no such file" in capsys.readouterr().err
+    assert png.read_bytes() == b"precious"
+    assert main(["preview", str(clip), "-o", str(png), "--model", "bt2408", "--force"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]

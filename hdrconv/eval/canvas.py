@@ -4,12 +4,14 @@ one text size and a white background, so that the figures read alike. Images are
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from hdrconv.errors import OutputError, UsageError
+from hdrconv.io.paths import check_writable_folder, refuse_existing, temp_name
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_SCALE = 0.55
@@ -58,18 +60,25 @@ def swatch(img: np.ndarray, x: int, y: int, color, label: str, kind: str = "box"
 
 
 def write_png(img: np.ndarray, path: str | Path) -> None:
-    try:
-        ok = cv2.imwrite(str(path), img)
-    except cv2.error:
-        ok = False
+    """Encode ``img`` as PNG into a hidden temporary file beside ``path`` and rename it over ``path``:
+    a failed write never leaves a partial picture there, nor destroys the one that was."""
+    ok, data = cv2.imencode(".png", img)
     if not ok:
-        raise OutputError(f"{path}: cannot write the PNG")
+        raise OutputError(f"{path}: cannot encode the PNG")
+    tmp = temp_name(Path(path), "tmp.png")
+    try:
+        tmp.write_bytes(data.tobytes())
+        os.replace(tmp, path)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write the PNG ({e.strerror})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def check_png_path(path: str | Path) -> None:
-    """Before any work: the picture's path ends in .png and its folder exists."""
-    p = Path(path)
-    if p.suffix.lower() != ".png":
+def check_png_path(path: str | Path, force: bool = False) -> None:
+    """Before any work: the picture's path ends in .png, no file is there (unless ``force``), and its
+    folder takes new files."""
+    if Path(path).suffix.lower() != ".png":
         raise UsageError(f"{path}: the picture is a PNG, its name must end in .png")
-    if not (p.parent if str(p.parent) else Path(".")).is_dir():
-        raise OutputError(f"{path}: directory {p.parent} does not exist")
+    refuse_existing(str(path), force)
+    check_writable_folder(str(path))

@@ -33,7 +33,7 @@ from hdrconv.color.transfer import eotf_inverse_BT1886, eotf_inverse_ST2084
 from hdrconv.errors import InputDataError, UsageError
 from hdrconv.eval import canvas
 from hdrconv.io.decode import VideoDecoder
-from hdrconv.io.probe import open_container, probe
+from hdrconv.io.probe import check_input, open_container, probe
 from hdrconv.models.base import Model
 from hdrconv.pipeline import windows
 
@@ -194,9 +194,10 @@ def render(frame: PreviewFrame, source: str, model_name: str) -> np.ndarray:
     return img
 
 
-def preview(path: str, at: float, model: Model, out: str) -> PreviewFrame:
+def preview(path: str, at: float, model: Model, out: str, force: bool = False) -> PreviewFrame:
     """``hdrconv preview``: write the comparison picture of the frame at ``at`` seconds to ``out``."""
-    canvas.check_png_path(out)
+    check_input(path)  # a missing input is the news, not an existing picture
+    canvas.check_png_path(out, force)
     frame = convert_frame(path, at, model)
     canvas.write_png(render(frame, path, model.name), out)
     return frame

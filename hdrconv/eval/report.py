@@ -20,7 +20,7 @@ from hdrconv.color.transfer import eotf_inverse_ST2084, eotf_ST2084
 from hdrconv.errors import InputDataError
 from hdrconv.eval import canvas
 from hdrconv.io.decode import VideoDecoder
-from hdrconv.io.probe import open_container, probe
+from hdrconv.io.probe import check_input, open_container, probe
 
 WIDTH, HEIGHT = 1200, 600
 LEFT, RIGHT, TOP, BOTTOM = 90, 30, 50, 100
@@ -104,9 +104,10 @@ def render(levels: np.ndarray, meta: dict, title: str) -> np.ndarray:
     return img
 
 
-def report(path: str, out: str) -> dict:
+def report(path: str, out: str, force: bool = False) -> dict:
     """``hdrconv report``: write the light-level plot of ``path`` to ``out``; return the figures."""
-    canvas.check_png_path(out)
+    check_input(path)  # a missing input is the news, not an existing picture
+    canvas.check_png_path(out, force)
     levels, meta = light_levels(path)
     title = (f"{path}: {len(levels)} frames, measured max {levels[:, 1].max():.0f}, "
              f"max frame mean {levels[:, 3].max():.0f} cd/m2")

@@ -33,6 +33,11 @@ from hdrconv.io.probe import MediaInfo
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
+X265_MIN_SIZE = 16
+"""The smallest width and height x265 encodes: tried with the bundled ffmpeg (libx265, presets
+ultrafast, medium, veryslow), 16x16, 4000x16 and 16x2000 encode; 14x16, 16x14 and 8x8 end with
+"Image size is too small" (hidden by our log level) and ffmpeg's "Nothing was written"."""
+
 # what MP4 can carry as-is; other audio is re-encoded to AAC, other text subtitles become mov_text
 MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac"}
 TEXT_SUBTITLES = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}

@@ -84,16 +84,23 @@ class MediaInfo:
         return d
 
 
+def check_input(path: str) -> None:
+    """What the file system says about the input file ``path``: it exists, is no folder, can be read,
+    and is not empty (a pipe is never called empty: it has no size before it is read)."""
+    if not os.path.exists(path):
+        raise InputMissingError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise InputMissingError(f"{path}: is a directory, not a video file")
+    if not os.access(path, os.R_OK):
+        raise InputMissingError(f"{path}: permission denied")
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise InputDataError(f"{path}: file is empty (0 bytes)")
+
+
 def open_container(path: str) -> av.container.InputContainer:
     """Open ``path`` for reading, mapping every failure to a one-line error with the right exit code."""
-    if path != "-" and not os.path.exists(path):
-        raise InputMissingError(f"{path}: no such file")
-    if path != "-" and os.path.isdir(path):
-        raise InputMissingError(f"{path}: is a directory, not a video file")
-    if path != "-" and not os.access(path, os.R_OK):
-        raise InputMissingError(f"{path}: permission denied")
-    if path != "-" and os.path.getsize(path) == 0:
-        raise InputDataError(f"{path}: file is empty (0 bytes)")
+    if path != "-":
+        check_input(path)
     try:
         # an absolute path can't be taken for an option ("-x.mp4") or a protocol ("http:x.mp4")
         return av.open(os.path.abspath(path) if path != "-" else "pipe:0", "r")

@@ -17,7 +17,8 @@ from typing import Callable, Iterable
 
 from hdrconv.errors import (EX_CANTCREAT, EX_DATAERR, EX_IOERR, EX_NOINPUT, EX_OK, EX_SOFTWARE, EX_USAGE,
                             HdrconvError, InputMissingError, Interrupted, UsageError)
-from hdrconv.pipeline.convert import CONTAINERS, ConvertResult, Emit
+from hdrconv.io.paths import CONTAINERS
+from hdrconv.pipeline.convert import ConvertResult, Emit
 from hdrconv.pipeline.options import DEFAULT_TEMPLATE
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".mpg",
@@ -182,12 +183,12 @@ def run_batch(jobs: list[Job], convert_one: ConvertOne, *, workers: int = 1, ski
                 done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for f in done:
                     f.result()
-        except (KeyboardInterrupt, Interrupted):
+        except (KeyboardInterrupt, Interrupted) as e:
             cancel.set()
             for f in futures:
                 f.cancel()
             pool.shutdown(wait=True)
-            raise Interrupted() from None
+            raise Interrupted.of(e) from None
         pool.shutdown(wait=True)
     return [o for o in outcomes if o is not None]
 

@@ -4,7 +4,8 @@ Threads: the decoder fills ``frames_in`` (PyAV), the model thread runs the model
 loop (:mod:`hdrconv.pipeline.windows`: windows with their context, the state carried) and measures the
 light levels, the writer thread hands frames to ffmpeg. The queues hold a few frames at most, so
 memory depends on the window, its context and the frame size, never on the length of the video. The main thread only reports progress and handles
-Ctrl-C.
+Ctrl-C (and SIGTERM and SIGHUP, which :func:`hdrconv.errors.terminating_signals_interrupt` raises as
+KeyboardInterrupt).
 
 Nothing the user had is lost: the result is written to hidden temporary files beside the output and
 renamed over it only when everything succeeded; on any error or interrupt they are removed.
@@ -14,26 +15,22 @@ from __future__ import annotations
 
 import os
 import queue
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import torch
 
 from hdrconv.color.conventions import PQ_PEAK_NITS, ContentLightLevel
-from hdrconv.errors import InputDataError, Interrupted, OutputError, UsageError
+from hdrconv.errors import InputDataError, Interrupted
 from hdrconv.io.decode import VideoDecoder
-from hdrconv.io.encode import EncodeSettings, HevcEncoder, remux
+from hdrconv.io.encode import X265_MIN_SIZE, EncodeSettings, HevcEncoder, remux
 from hdrconv.io.hdr_metadata import LightLevelMeter, patch_content_light_sei
+from hdrconv.io.paths import STDOUT, check_output, temp_paths
 from hdrconv.io.probe import MediaInfo, probe
 from hdrconv.models.base import Model
 from hdrconv.pipeline import windows
-
-CONTAINERS = {".mkv": "mkv", ".mp4": "mp4"}
-STDOUT = "-"
 
 Emit = Callable[[dict], None]
 
@@ -50,39 +47,6 @@ class ConvertResult:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-
-def check_output(input_path: str, output: str, force: bool) -> str:
-    """Validate the output path before any work; return the container (``mkv``/``mp4``).
-
-    ``-`` is standard output, always Matroska: MP4 needs a seekable output (its index is written last).
-    """
-    if output == STDOUT:
-        return "mkv"
-    out = Path(output)
-    container = CONTAINERS.get(out.suffix.lower())
-    if container is None:
-        raise UsageError(f"{output}: output must end in .mkv or .mp4")
-    if input_path != "-" and os.path.exists(input_path) and out.exists() and out.resolve() == Path(input_path).resolve():
-        raise UsageError(f"{output}: output is the input file")
-    if out.is_dir():
-        raise OutputError(f"{output}: is a directory")
-    if out.exists() and not force:
-        raise OutputError(f"{output}: already exists (use --force to overwrite)")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"{output}: directory {parent} does not exist")
-    try:  # the only reliable test (root, read-only mounts, ACLs): create a file there
-        tempfile.TemporaryFile(dir=parent, prefix=".hdrconv-").close()
-    except OSError as e:
-        raise OutputError(f"{output}: cannot create files in {parent} ({e.strerror})") from None
-    return container
-
-
-def _temp_paths(output: str) -> tuple[Path, Path]:
-    out = Path(tempfile.gettempdir(), "stdout.mkv") if output == STDOUT else Path(output)
-    stem = f".{out.name}.hdrconv-{os.getpid()}"
-    return out.with_name(stem + ".video.mkv"), out.with_name(stem + ".tmp" + out.suffix)
 
 
 class _Worker(threading.Thread):
@@ -158,14 +122,15 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
     a conversion running outside the main thread never sees the KeyboardInterrupt itself.
     """
     settings = settings or EncodeSettings()
-    container = check_output(input_path, output, force)
     info = info or probe(input_path)
     if info.hdr:
         raise InputDataError(f"{input_path}: already HDR ({info.hdr_reason}); converting it again would be wrong")
-    if info.width < 2 or info.height < 2:
-        raise InputDataError(f"{input_path}: video is {info.width}x{info.height}, too small to encode")
     decoder = VideoDecoder(info)
-    video_tmp, out_tmp = _temp_paths(output)
+    if min(decoder.width, decoder.height) * model.scale < X265_MIN_SIZE:
+        raise InputDataError(f"{input_path}: video is {info.width}x{info.height}, too small for HEVC: x265 "
+                             f"encodes frames of at least {X265_MIN_SIZE}x{X265_MIN_SIZE}")
+    container = check_output(input_path, output, force)
+    video_tmp, out_tmp = temp_paths(output)
     time_base = None
     warnings: list[str] = []
 
@@ -284,8 +249,8 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
             warn(w)
         if output != STDOUT:
             os.replace(out_tmp, output)
-    except KeyboardInterrupt:
-        raise Interrupted() from None
+    except KeyboardInterrupt as e:
+        raise Interrupted.of(e) from None
     finally:
         stop.set()
         for enc in encoder_box:

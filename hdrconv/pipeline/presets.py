@@ -26,11 +26,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hdrconv.color.conventions import MasteringDisplay
 from hdrconv.errors import InputMissingError, UsageError
-from hdrconv.io.encode import EncodeSettings
+
+if TYPE_CHECKING:  # hdrconv.io.encode imports torch: loaded with the first preset, after the flags' checks
+    from hdrconv.io.encode import EncodeSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -172,9 +174,6 @@ def parse(data: dict, base: Preset, name: str, path: str) -> Preset:
     return Preset(name, description or base.description, path, model, settings)
 
 
-_BUILTIN_BASE = Preset("defaults", "", "", DEFAULT_MODEL, EncodeSettings())
-
-
 def _builtin_dir() -> Path:
     for d in PRESET_DIRS:
         if (d / f"{DEFAULT_PRESET}.toml").is_file():
@@ -198,22 +197,29 @@ def _read(path: Path, label: str) -> dict:
         raise UsageError(f"preset {label}: not valid TOML ({e})") from None
 
 
+def _locate(name_or_path: str) -> tuple[Path, str]:
+    """The file and the name of the preset ``name_or_path`` (a built-in name, or a ``.toml`` file)."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path or Path(name_or_path).is_file():
+        return Path(name_or_path), Path(name_or_path).stem
+    path = _builtin_dir() / f"{name_or_path}.toml"
+    if not path.is_file():
+        raise UsageError(f"unknown preset {name_or_path!r} (built-in: {', '.join(builtin_names())}; "
+                         "x265 speed presets are set with --x265-preset)")
+    return path, name_or_path
+
+
 def load(name_or_path: str | None = None) -> Preset:
     """The preset ``name_or_path`` (a built-in name, or a ``.toml`` file), over the default preset."""
+    from hdrconv.io.encode import EncodeSettings
+
     name_or_path = name_or_path or DEFAULT_PRESET
+    path, name = _locate(name_or_path)
+    data = _read(path, name_or_path) if name_or_path != DEFAULT_PRESET else None
     default_path = _builtin_dir() / f"{DEFAULT_PRESET}.toml"
-    default = parse(_read(default_path, DEFAULT_PRESET), _BUILTIN_BASE, DEFAULT_PRESET, str(default_path))
-    if name_or_path == DEFAULT_PRESET:
+    builtin_base = Preset("defaults", "", "", DEFAULT_MODEL, EncodeSettings())
+    default = parse(_read(default_path, DEFAULT_PRESET), builtin_base, DEFAULT_PRESET, str(default_path))
+    if data is None:
         return default
-    is_path = name_or_path.endswith(".toml") or "/" in name_or_path or Path(name_or_path).is_file()
-    if is_path:
-        path, name = Path(name_or_path), Path(name_or_path).stem
-    else:
-        path, name = _builtin_dir() / f"{name_or_path}.toml", name_or_path
-        if not path.is_file():
-            raise UsageError(f"unknown preset {name_or_path!r} (built-in: {', '.join(builtin_names())}; "
-                             "x265 speed presets are set with --x265-preset)")
-    data = _read(path, name_or_path)
     try:
         return parse(data, default, name, str(path))
     except UsageError as e:
@@ -224,17 +230,33 @@ def resolve(preset: str | None = None, *, model: str | None = None, crf: float |
             x265_preset: str | None = None, peak: float | None = None) -> tuple[str, EncodeSettings]:
     """Model name and encoder settings: the preset's values, overridden by the flags that were given.
 
-    Flags are checked with the same rules as preset keys, and named as flags in errors.
+    Flags are checked with the same rules as preset keys, and named as flags in errors, before any
+    preset is read.
     """
+    check_flags(crf=crf, x265_preset=x265_preset, peak=peak)
     p = load(preset)
     s = p.settings
     if crf is not None:
-        s = replace(s, crf=_number("--crf", crf, 0, 51))
+        s = replace(s, crf=float(crf))
     if x265_preset is not None:
-        s = replace(s, preset=_choice("--x265-preset", x265_preset, X265_PRESETS))
+        s = replace(s, preset=x265_preset)
     if peak is not None:
-        s = replace(s, mastering=replace(s.mastering, max_nits=_number("--peak", peak, *_PEAK_RANGE)))
+        s = replace(s, mastering=replace(s.mastering, max_nits=float(peak)))
     return model or p.model, s
+
+
+def check_flags(preset: str | None = None, *, crf: float | None = None, x265_preset: str | None = None,
+                peak: float | None = None) -> None:
+    """The preset flags, checked alone (no preset parsed, no colour-science, no torch): ``preset``
+    names a built-in preset or a file, the values are in range."""
+    if preset is not None:
+        _locate(preset)
+    if crf is not None:
+        _number("--crf", crf, 0, 51)
+    if x265_preset is not None:
+        _choice("--x265-preset", x265_preset, X265_PRESETS)
+    if peak is not None:
+        _number("--peak", peak, *_PEAK_RANGE)
 
 
 def all_presets() -> list[Preset]:
