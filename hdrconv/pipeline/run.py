@@ -82,9 +82,10 @@ def run_itm_file(input: str, output: str, options: ConvertOptions) -> ConvertRes
         raise UsageError("--json writes to standard output, which carries the video here; "
                          "write the video to a file to follow the events")
     model_name, settings = _resolve(options)
-    m = build_model(model_name, options.device)
     reporter = make_reporter(options.json_lines, options.quiet, options.verbose)
     try:
+        reporter({"event": "phase", "phase": "loading", "message": f"loading model {model_name}", "input": input})
+        m = build_model(model_name, options.device)
         return convert_file(input, output, m, settings, force=options.force,
                             allow_truncated=options.allow_truncated, emit=reporter)
     finally:
