@@ -3,8 +3,8 @@
 The library emits events (dicts with an ``event`` key: ``phase``, ``start``, ``progress``, ``warning``,
 ``done``, ``error``); a reporter renders them. A ``phase`` event says what a conversion is doing when no
 frame moves: ``loading`` (the model), ``starting`` (decoder and encoder, until the first frame is
-encoded), ``converting``, ``muxing`` (the final file, with the source's audio and subtitles); its
-``message`` says it in words. Human output goes to stderr so stdout stays clean for ``--json``.
+encoded), ``converting``, ``finishing`` (every frame handed to x265, which encodes its last ones),
+``muxing`` (the final file, with the source's audio and subtitles); its ``message`` says it in words. Human output goes to stderr so stdout stays clean for ``--json``.
 """
 
 from __future__ import annotations

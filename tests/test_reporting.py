@@ -43,7 +43,10 @@ def test_json_phases_in_order(tmp_path):
     assert r.returncode == 0, r.stderr
     events = [json.loads(line) for line in r.stdout.splitlines()]
     phases = [e for e in events if e["event"] == "phase"]
-    assert [e["phase"] for e in phases if e["phase"] != "converting"] == ["loading", "starting", "muxing"]
+    # converting and finishing are seen when they last longer than the 0.25 s the main thread waits
+    order = ["loading", "starting", "converting", "finishing", "muxing"]
+    names = [e["phase"] for e in phases]
+    assert names == sorted(names, key=order.index) and {"loading", "starting", "muxing"} <= set(names), names
     assert phases[-1]["message"] == "muxing audio/subtitles"
     assert all(e["input"] == str(src) for e in phases)
     kinds = [e["event"] if e["event"] != "phase" else e["phase"] for e in events]
