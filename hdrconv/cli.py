@@ -382,8 +382,8 @@ def run() -> None:
     """The ``hdrconv`` command: :func:`main`, then exit without the interpreter's teardown.
 
     With torch, scipy and colour-science loaded (2,100 modules, 210,000 objects) the teardown took
-    2.0-2.4 s after the work was done, against 0.1 s for ``os._exit`` (a shared 2-core machine; ~0.5 s
-    unloaded). Nothing needs it: every command has closed its files and removed its temporary ones
+    2.0-2.4 s after the work was done, against 0.1 s for ``os._exit`` (a shared 2-core machine, load
+    6-8). Nothing needs it: every command has closed its files and removed its temporary ones
     before :func:`main` returns, and what is buffered on stdout and stderr is flushed here.
     """
     code = main()
