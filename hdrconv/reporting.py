@@ -1,7 +1,10 @@
 """How a run talks to its user: a rich progress bar on a terminal, JSON lines for pipelines, or nothing.
 
-The library emits events (dicts with an ``event`` key: ``start``, ``progress``, ``warning``, ``done``,
-``error``); a reporter renders them. Human output goes to stderr so stdout stays clean for ``--json``.
+The library emits events (dicts with an ``event`` key: ``phase``, ``start``, ``progress``, ``warning``,
+``done``, ``error``); a reporter renders them. A ``phase`` event says what a conversion is doing when no
+frame moves: ``loading`` (the model), ``starting`` (decoder and encoder, until the first frame is
+encoded), ``converting``, ``finishing`` (every frame handed to x265, which encodes its last ones),
+``muxing`` (the final file, with the source's audio and subtitles); its ``message`` says it in words. Human output goes to stderr so stdout stays clean for ``--json``.
 """
 
 from __future__ import annotations
@@ -9,17 +12,31 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+
+
+def file_name(path: str) -> str:
+    """How a progress line names an input."""
+    return "standard input" if path == "-" else Path(path).name
+
+
+def _columns() -> tuple:
+    """One line per file: name, phase, bar, percent, frames, fps, elapsed time and ETA, labelled."""
+    return (TextColumn("[bold]{task.description}"), TextColumn("{task.fields[phase]}"), BarColumn(bar_width=20),
+            TaskProgressColumn(), MofNCompleteColumn(), TextColumn("{task.fields[fps]:.1f} fps"),
+            TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
 
 
 class Reporter:
-    def __init__(self, quiet: bool = False, verbose: bool = False):
+    def __init__(self, quiet: bool = False, verbose: bool = False, console: Console | None = None):
         self.quiet, self.verbose = quiet, verbose
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.err = console or Console(stderr=True, highlight=False, soft_wrap=True)
 
     def __call__(self, event: dict) -> None:
         getattr(self, "on_" + event["event"], lambda e: None)(event)
@@ -37,22 +54,33 @@ class Reporter:
 
 
 class RichReporter(Reporter):
-    """Progress bar (frames, fps, ETA) when stderr is a terminal; a summary line at the end."""
+    """A progress line (see :func:`_columns`) when stderr is a terminal, from the file's first event on;
+    a summary line at the end, with the wall time since the reporter was made (model loading included)
+    and the duration of the video converted."""
 
-    def __init__(self, quiet: bool = False, verbose: bool = False):
-        super().__init__(quiet, verbose)
+    def __init__(self, quiet: bool = False, verbose: bool = False, console: Console | None = None):
+        super().__init__(quiet, verbose, console)
         self.progress: Progress | None = None
         self.task = None
+        self._began = time.monotonic()
+
+    def _line(self, e: dict) -> bool:
+        """Make the progress line at the first event; whether there is one."""
+        if self.progress is None and not self.quiet and self.err.is_terminal:
+            self.progress = Progress(*_columns(), console=self.err, transient=True)
+            self.task = self.progress.add_task(file_name(e["input"]), total=None, fps=0.0, phase="")
+            self.progress.start()
+        return self.progress is not None
+
+    def on_phase(self, e: dict) -> None:
+        if self._line(e):
+            self.progress.update(self.task, phase=e["message"])
+            self.progress.refresh()  # a phase is drawn even when it is shorter than a refresh period
 
     def on_start(self, e: dict) -> None:
         self.info(f"{e['input']}: {e['width']}x{e['height']} {e['fps']:.3f} fps, colour: {e['colour']}")
-        if self.quiet or not self.err.is_terminal:
-            return
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[fps]:.2f} fps"), TimeElapsedColumn(),
-                                 TimeRemainingColumn(), console=self.err, transient=True)
-        self.task = self.progress.add_task(e["model"], total=e["frames"], fps=0.0)
-        self.progress.start()
+        if self._line(e):
+            self.progress.update(self.task, total=e["frames"])
 
     def on_progress(self, e: dict) -> None:
         if self.progress is not None:
@@ -61,8 +89,10 @@ class RichReporter(Reporter):
     def on_done(self, e: dict) -> None:
         self.close()
         if not self.quiet:
-            self.err.print(f"{e['output']}: {e['frames']} frames in {e['seconds']:.1f} s ({e['fps']:.2f} fps), "
-                           f"MaxCLL {e['max_cll']} cd/m2, MaxFALL {e['max_fall']} cd/m2", markup=False)
+            wall = time.monotonic() - self._began
+            self.err.print(f"{e['output']}: converted {e['duration']:.1f} s of video ({e['frames']} frames) "
+                           f"in {wall:.1f} s wall time ({e['fps']:.1f} fps), MaxCLL {e['max_cll']} cd/m2, "
+                           f"MaxFALL {e['max_fall']} cd/m2", markup=False)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -117,19 +147,18 @@ def print_models(rows: list[dict]) -> None:
 
 
 class BatchReporter(Reporter):
-    """Several files, possibly at once: on a terminal a bar for the batch and one per running file;
-    warnings and errors as lines naming the file. Events come from worker threads."""
+    """Several files, possibly at once: on a terminal a bar for the batch and a line per running file
+    (see :func:`_columns`); warnings and errors as lines naming the file. Events come from worker
+    threads."""
 
-    def __init__(self, files: int, quiet: bool = False, verbose: bool = False):
-        super().__init__(quiet, verbose)
+    def __init__(self, files: int, quiet: bool = False, verbose: bool = False, console: Console | None = None):
+        super().__init__(quiet, verbose, console)
         self._lock = threading.Lock()
         self._tasks: dict[str, int] = {}
         self.progress: Progress | None = None
         if not quiet and self.err.is_terminal:
-            self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("{task.fields[fps]:.2f} fps"), TimeElapsedColumn(),
-                                     TimeRemainingColumn(), console=self.err, transient=True)
-            self._batch = self.progress.add_task("files", total=files, fps=0.0)
+            self.progress = Progress(*_columns(), console=self.err, transient=True)
+            self._batch = self.progress.add_task("files", total=files, fps=0.0, phase="")
             self.progress.start()
 
     def __call__(self, event: dict) -> None:
@@ -147,10 +176,19 @@ class BatchReporter(Reporter):
                 self.progress.remove_task(task)
             self.progress.advance(self._batch)
 
+    def _task(self, file: str) -> int:
+        if file not in self._tasks:
+            self._tasks[file] = self.progress.add_task(file_name(file), total=None, fps=0.0, phase="")
+        return self._tasks[file]
+
     def on_start(self, e: dict) -> None:
         self.info(f"{e['input']}: {e['width']}x{e['height']} {e['fps']:.3f} fps, colour: {e['colour']}")
         if self.progress is not None:
-            self._tasks[e["file"]] = self.progress.add_task(Path(e["file"]).name, total=e["frames"], fps=0.0)
+            self.progress.update(self._task(e["file"]), total=e["frames"])
+
+    def on_phase(self, e: dict) -> None:
+        if self.progress is not None:
+            self.progress.update(self._task(e["file"]), phase=e["message"])
 
     def on_progress(self, e: dict) -> None:
         if self.progress is not None and e["file"] in self._tasks:

@@ -393,3 +393,35 @@ def test_preview_and_report_do_not_overwrite_a_picture_without_force(tmp_path, c
     assert main(["preview", str(clip), "-o", str(png), "--model", "bt2408", "--force"]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]
+
+
+def _help(capsys, monkeypatch, *args: str) -> list[str]:
+    """``hdrconv ARGS --help`` at 100 columns: its lines with the panels' borders stripped."""
+    from hdrconv.cli import main
+
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main([*args, "--help"]) == 0
+    return [line.strip("│╭╮╰╯─ ").rstrip() for line in capsys.readouterr().out.splitlines()]
+
+
+def test_help_shows_flags_without_placeholders_and_an_example(capsys, monkeypatch):
+    import typer
+
+    from hdrconv.cli import app
+
+    commands = typer.main.get_command(app).commands
+    top = _help(capsys, monkeypatch)
+    assert not [line for line in top if "<bool>" in line]
+    assert any(line.startswith("hdrconv itm ") for line in top)  # the example
+    for name, command in commands.items():
+        # the first docstring line is the short help: one sentence, shown whole on the command's line
+        short = command.help.splitlines()[0]
+        assert short.endswith(".") and command.help.splitlines()[1:2] in ([], [""]), command.help
+        assert [name, short] in [line.split(None, 1) for line in top], (name, short)
+        lines = _help(capsys, monkeypatch, name)
+        assert not [line for line in lines if "<bool>" in line], name
+    itm = _help(capsys, monkeypatch, "itm")
+    assert any(line.startswith("hdrconv itm ") for line in itm)
+    # the help column starts where the longest option name leaves it, not squeezed to the right half
+    force = next(line for line in itm if line.startswith("--force"))
+    assert force.index("Overwrite existing outputs.") < 40, force

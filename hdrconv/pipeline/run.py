@@ -108,11 +108,12 @@ def run_itm_file(input: str, output: str, options: ConvertOptions) -> ConvertRes
         info = probe(input)
     check_output(input, output, options.force)
     model_name, settings = _resolve(options)
-    m = build_model(model_name, options.device)
     from hdrconv.reporting import make_reporter
 
     reporter = make_reporter(options.json_lines, options.quiet, options.verbose)
     try:
+        reporter({"event": "phase", "phase": "loading", "message": f"loading model {model_name}", "input": input})
+        m = build_model(model_name, options.device)
         return convert_file(input, output, m, settings, force=options.force,
                             allow_truncated=options.allow_truncated, emit=reporter, info=info)
     finally:

@@ -129,7 +129,7 @@ def test_json_events_from_the_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "hdrconv.cli", "itm", str(src), str(out), "--json",
                         "--x265-preset", "ultrafast"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    events = [json.loads(line) for line in r.stdout.splitlines()]
+    events = [json.loads(line) for line in r.stdout.splitlines() if '"phase"' not in line]
     assert events[0]["event"] == "start" and events[-1]["event"] == "done"
     assert events[-1]["frames"] == 24 and events[-1]["max_cll"] > 100
     assert out.exists()
