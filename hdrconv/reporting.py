@@ -35,6 +35,15 @@ class Reporter:
         if self.verbose and not self.quiet:
             self.err.print(message, markup=False)
 
+    def describe_start(self, e: dict) -> None:
+        """``--verbose``: what the conversion decided about its input (``start`` event)."""
+        self.info(f"{e['input']}: {e['width']}x{e['height']} {e['fps']:.3f} fps, colour: {e['colour']}")
+        if "exposure_cycle" in e:
+            c = e["exposure_cycle"]
+            ev = ", ".join(f"{s:+g}" for s in c["ev"])
+            self.info(f"{e['input']}: exposure cycle {{{ev}}} EV from frame {c['phase']} ({c['source']}); "
+                      f"camera response {e['crf']} ({e['crf_source']})")
+
 
 class RichReporter(Reporter):
     """Progress bar (frames, fps, ETA) when stderr is a terminal; a summary line at the end."""
@@ -45,7 +54,7 @@ class RichReporter(Reporter):
         self.task = None
 
     def on_start(self, e: dict) -> None:
-        self.info(f"{e['input']}: {e['width']}x{e['height']} {e['fps']:.3f} fps, colour: {e['colour']}")
+        self.describe_start(e)
         if self.quiet or not self.err.is_terminal:
             return
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -148,7 +157,7 @@ class BatchReporter(Reporter):
             self.progress.advance(self._batch)
 
     def on_start(self, e: dict) -> None:
-        self.info(f"{e['input']}: {e['width']}x{e['height']} {e['fps']:.3f} fps, colour: {e['colour']}")
+        self.describe_start(e)
         if self.progress is not None:
             self._tasks[e["file"]] = self.progress.add_task(Path(e["file"]).name, total=e["frames"], fps=0.0)
 

@@ -120,18 +120,20 @@ def expose(scene: torch.Tensor, key: float | None = None, stops: float = 0.0) ->
 
 
 def grade_HDR10(relative: torch.Tensor, source_peak: float | None = None,
-                peak: float = MASTERING_PEAK_NITS, roll_off: str = "max-rgb") -> torch.Tensor:
+                peak: float = MASTERING_PEAK_NITS, roll_off: str = "max-rgb",
+                white_nits: float = REFERENCE_WHITE_NITS) -> torch.Tensor:
     """Steps 2-4: relative BT.709 light (from :func:`expose`) -> graded linear BT.2020 in cd/m2,
     highlights rolled off to ``peak`` (on max(R, G, B) or per channel, :data:`ROLL_OFFS`).
+    ``white_nits`` is the level of relative light 1.0 (``hdrconv alt-exp --white-nits``).
 
     ``source_peak`` is the brightest max(R, G, B) of the graded image in cd/m2 before the roll-off
     (:func:`source_peak_nits`); it defaults to that of ``relative`` itself. Pass the whole image's
     value when grading a crop.
     """
-    nits = RGB_to_RGB(relative * REFERENCE_WHITE_NITS, SDR_COLOURSPACE, HDR_COLOURSPACE)
+    nits = RGB_to_RGB(relative * white_nits, SDR_COLOURSPACE, HDR_COLOURSPACE)
     nits = torch.clamp(nits, 0, PQ_PEAK_NITS)
     if source_peak is None:
-        source_peak = source_peak_nits(relative)
+        source_peak = source_peak_nits(relative) * white_nits / REFERENCE_WHITE_NITS
     source_peak = min(max(source_peak, peak), PQ_PEAK_NITS)
     if roll_off == "per-channel":
         return eetf_BT2390_nits(nits, source_peak, peak)

@@ -1,0 +1,103 @@
+"""``--model merge``: the non-learned alternating-exposure baseline (Kang et al. 2003 in outline), which
+``hdrconv alt-exp`` users get without trained weights and the learned models must beat.
+
+For each frame (the reference) and its two neighbours, whose exposures :attr:`Window.exposures`
+gives:
+
+1. each neighbour is aligned to the reference (:func:`hdrconv.models.alignment.align`: global
+   similarity, then DIS optical flow, both on the exposure-matched frames);
+2. every frame is turned into scene radiance, ``L ** 2.2 / 2 ** stops``, in units of the EV 0
+   clipping level;
+3. the radiances are averaged with Debevec & Malik's hat weights of their code values
+   (:func:`hat_weight`; colour-science 0.4 has no HDRI module: that lives in the separate
+   colour-hdri package, whose ``weighting_function_Debevec1997`` this follows), the reference's
+   floored at :data:`REFERENCE_FLOOR` so that it alone speaks where nothing else can;
+4. a neighbour counts only where it agrees with the reference: rendered at the reference's exposure
+   and clipped as the reference clips, it must reproduce the reference's code values within
+   :data:`GHOST_CODE` (fully) to twice that (not at all). Elsewhere it shows something else there
+   (a moving object, a flow failure) and merging it would leave a ghost; the reference stays.
+
+Output (the ``alt-exp`` model domain, :mod:`hdrconv.models.base`): linear BT.709 scene radiance of
+the target frames in units of the EV 0 clipping level.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from hdrconv.color.conventions import ALT_EXP_GAMMA
+from hdrconv.models import alignment
+from hdrconv.models.base import Model, Window
+from hdrconv.models.registry import register
+
+HAT_DOMAIN = (0.01, 0.99)
+"""Code values outside which a pixel carries no weight (Debevec & Malik 1997; colour-hdri's default)."""
+REFERENCE_FLOOR = 1e-3
+"""The reference's least weight: where every frame is clipped or black, the result is the reference."""
+GHOST_CODE = 0.06
+"""Code-value disagreement (mean of R', G', B', 5 x 5 box-filtered) from which a neighbour's weight
+falls, to zero at twice it. 8-bit quantisation of a dark frame raised 4 stops to a bright reference
+reaches about 0.015; a 0.5-stop error of the midtones is 0.085."""
+
+
+def hat_weight(V: torch.Tensor, domain: tuple[float, float] = HAT_DOMAIN) -> torch.Tensor:
+    """Debevec & Malik's hat weight of code values ``V``: rising from ``domain[0]`` to 1 at the middle
+    of the domain, falling to 0 at ``domain[1]``, 0 outside."""
+    lo, hi = domain
+    mid = (lo + hi) / 2
+    return (torch.where(V <= mid, V - lo, hi - V) / (mid - lo)).clamp_(min=0)
+
+
+def radiance(V: torch.Tensor, stops: float) -> torch.Tensor:
+    """Gamma-2.2 signal of a frame exposed at ``stops`` -> radiance in units of the EV 0 clipping level."""
+    return V.clamp(0, 1) ** ALT_EXP_GAMMA * 2.0 ** -stops
+
+
+def agreement(reference: torch.Tensor, reference_stops: float, other: torch.Tensor, other_stops: float
+              ) -> torch.Tensor:
+    """``(H, W)`` in [0, 1]: how well ``other`` (aligned) reproduces ``reference`` once rendered at the
+    reference's exposure (module docstring, step 4)."""
+    seen = alignment.match_exposure(other, other_stops, reference_stops)
+    diff = (seen - reference.clamp(0, 1)).mean(0, keepdim=True).abs()
+    diff = F.avg_pool2d(diff[None], 5, stride=1, padding=2, count_include_pad=False)[0, 0]
+    return ((2 * GHOST_CODE - diff) / GHOST_CODE).clamp_(0, 1)
+
+
+def merge(frames: torch.Tensor, stops: tuple[float, ...], reference: int) -> torch.Tensor:
+    """Radiance ``(3, H, W)`` of ``frames[reference]`` merged with the other ``frames`` (module
+    docstring)."""
+    ref, e_ref = frames[reference], stops[reference]
+    w_ref = hat_weight(ref).amin(0).clamp_(min=REFERENCE_FLOOR)
+    total = radiance(ref, e_ref) * w_ref
+    weights = w_ref.clone()
+    for i, (frame, e) in enumerate(zip(frames, stops)):
+        if i == reference:
+            continue
+        aligned, inside = alignment.align(ref, e_ref, frame, e)
+        w = hat_weight(aligned).amin(0) * agreement(ref, e_ref, aligned, e) * inside
+        total += radiance(aligned, e) * w
+        weights += w
+    return total / weights
+
+
+@register
+class ExposureMerge(Model):
+    name: ClassVar[str] = "merge"
+    task: ClassVar[str] = "alt-exp"
+    context: ClassVar[tuple[int, int]] = (1, 1)
+    summary: ClassVar[str] = ("non-learned: neighbours aligned (similarity + DIS flow), Debevec-weighted "
+                              "merge, reference kept where a neighbour disagrees (ghosts)")
+
+    def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        raise TypeError("the merge needs each frame's exposure: call process_window with a Window")
+
+    def process_window(self, window: Window, state: Any) -> tuple[torch.Tensor, Any]:
+        if any(e is None for e in window.exposures):
+            raise ValueError("the merge needs each frame's exposure (Window.exposures)")
+        past, future = self.context
+        out = [merge(window.frames[t - past:t + future + 1], window.exposures[t - past:t + future + 1], past)
+               for t in range(len(window.indices))[window.targets]]
+        return torch.stack(out), state
