@@ -30,7 +30,9 @@ def oetf_inverse_BT709(V: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`oetf_BT709`: signal V in [0, 1] -> relative scene light L (a camera's
     response undone)."""
     V = torch.as_tensor(V).clamp(0, 1)
-    return torch.where(V < 4.5 * 0.018, V / 4.5, ((V + 0.099) / 1.099) ** (1 / 0.45))
+    # the break where the power segment starts (0.0812), as colour-science has it, not 4.5 * 0.018:
+    # the two segments do not quite meet
+    return torch.where(V < 1.099 * 0.018 ** 0.45 - 0.099, V / 4.5, ((V + 0.099) / 1.099) ** (1 / 0.45))
 
 
 def eotf_sRGB(V: torch.Tensor) -> torch.Tensor:
