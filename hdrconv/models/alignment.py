@@ -83,11 +83,13 @@ def sample_map(m: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def warp(frame: torch.Tensor, maps: tuple[np.ndarray, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """``frame`` ``(3, H, W)`` resampled at ``maps`` (bilinear); and ``(H, W)`` True where the samples
-    fall inside it."""
+    fall inside it (within a pixel)."""
     image = np.ascontiguousarray(frame.float().permute(1, 2, 0).cpu().numpy())
     out = cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     h, w = image.shape[:2]
-    inside = (maps[0] >= 0) & (maps[0] <= w - 1) & (maps[1] >= 0) & (maps[1] <= h - 1)
+    # a pixel of slack, filled by the replicated border: flows at the frame's edge point a hair outside
+    # (the last row of the static test clips), which must not count as unseen
+    inside = (maps[0] >= -1) & (maps[0] <= w) & (maps[1] >= -1) & (maps[1] <= h)
     return (torch.from_numpy(out).permute(2, 0, 1).to(frame.device),
             torch.from_numpy(inside).to(frame.device))
 

@@ -34,7 +34,7 @@ def display(radiance):
 
 
 def test_merge_is_an_alt_exp_model_over_three_frames():
-    assert ExposureMerge.task == "alt-exp" and ExposureMerge.context == (1, 1)
+    assert ExposureMerge.task == "alt-exp" and ExposureMerge.context == (2, 2)
     assert "merge" in registry.names("alt-exp") and "merge" not in registry.names("itm")
 
 
@@ -42,15 +42,15 @@ def test_merge_beats_the_reference_frame_alone(clip):
     truth, merged, alone = clip
     per_frame = [(psnr_pq(display(merged[t]), display(truth[t])), psnr_pq(display(alone[t]), display(truth[t])))
                  for t in range(len(truth))]
-    # measured: bright references (EV+2, the square and highlights clipped) 24.6-25.6 dB merged against
-    # 20.4 alone; dark ones (EV-2, only 8-bit shadows to gain, alignment to lose) 45.1-45.5 against 45.7-45.8;
-    # the clip 35.3 against 33.1
+    # measured: bright references (EV+2: the square and highlights clipped) 26.3-37.6 dB merged against
+    # 20.4 alone (26.3: the last frame, one neighbour); dark ones (EV-2: 8-bit shadows to gain,
+    # alignment to lose) 45.1-45.5 against 45.7-45.8; the clip 39.9 against 33.1
     for t, (m, a) in enumerate(per_frame):
         if STOPS[t % 2] > 0:
-            assert m > a + 3, (t, m, a)
+            assert m > a + 5, (t, m, a)
         else:
             assert m > a - 1, (t, m, a)
-    assert psnr_pq(display(merged), display(truth)) > psnr_pq(display(alone), display(truth)) + 1
+    assert psnr_pq(display(merged), display(truth)) > psnr_pq(display(alone), display(truth)) + 5
 
 
 def test_no_ghost_of_the_moving_square_on_dark_references(clip):
