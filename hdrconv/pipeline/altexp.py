@@ -13,8 +13,8 @@ Then each decoded frame is linearised with the response and re-encoded with gamm
 domain). :class:`SceneToDisplay` places the model's scene radiance for HDR10: the EV 0 clipping level
 (its diffuse white) at ``--white-nits`` (203 cd/m2, BT.2408 reference white, by default), BT.2020
 primaries, highlights above rolled off from the darkest frame's clipping level to the preset's
-mastering peak with the BT.2390 EETF (:func:`hdrconv.data.grading.grade_HDR10`, the ground truth's
-grading). With ``--exr-dir`` it also writes the radiance itself, one EXR per frame.
+mastering peak with the BT.2390 EETF (:func:`hdrconv.data.grading.alt_exp_HDR10`, as the evaluation
+grades the ground truth). With ``--exr-dir`` it also writes the radiance itself, one EXR per frame.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import OpenEXR
 import torch
 
 from hdrconv.color import crf as camera
-from hdrconv.color.conventions import ALT_EXP_GAMMA, PQ_PEAK_NITS
-from hdrconv.data.grading import grade_HDR10
+from hdrconv.color.conventions import ALT_EXP_GAMMA
+from hdrconv.data.grading import alt_exp_HDR10
 from hdrconv.errors import OutputError, UsageError
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.encode import EncodeSettings
@@ -104,13 +104,12 @@ class SceneToDisplay(Model):
         self.inner, self.white_nits, self.peak = inner, white_nits, peak
         self.name, self.window, self.context = inner.name, inner.window, inner.context
         self.temporal, self.scale, self.device = inner.temporal, inner.scale, inner.device
-        self.source_peak = peak
+        self.task = inner.task
+        self.stops: tuple[float, ...] = (0.0,)
         self.exr: ExrFrames | None = None
 
     def begin(self, cycle: cycles.ExposureCycle, exr: ExrFrames | None) -> None:
-        # the darkest frame clips at 2 ** -stops times the EV 0 level: the brightest radiance the clip has
-        self.source_peak = min(self.white_nits * 2.0 ** -min(cycle.stops), PQ_PEAK_NITS)
-        self.exr = exr
+        self.stops, self.exr = cycle.stops, exr
 
     def to(self, device) -> "SceneToDisplay":
         self.inner.to(device)
@@ -122,7 +121,7 @@ class SceneToDisplay(Model):
 
     def display(self, radiance: torch.Tensor) -> torch.Tensor:
         """Scene radiance ``(N, 3, H, W)`` -> linear BT.2020 cd/m2 (module docstring)."""
-        return grade_HDR10(radiance, source_peak=self.source_peak, peak=self.peak, white_nits=self.white_nits)
+        return alt_exp_HDR10(radiance, self.stops, self.peak, self.white_nits)
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         radiance, state = self.inner.process(frames, state)
@@ -166,8 +165,6 @@ def _stage(response: camera.CameraResponse, cycle: cycles.ExposureCycle):
 def convert_alt_exp(input: str, output: str, model: SceneToDisplay, settings: EncodeSettings,
                     options: AltExpOptions, emit, cancel: threading.Event | None) -> ConvertResult:
     """One file (:class:`~hdrconv.pipeline.run.Conversion` ``convert``)."""
-    if options.ev is not None:  # usage errors before any work
-        cycles.parse_ev(options.ev)
     response = camera.parse(options.camera_response) if options.camera_response else None
     exr = None
 

@@ -7,7 +7,7 @@ import torch
 
 from hdrconv.color.conventions import ALT_EXP_GAMMA
 from hdrconv.color.crf import CameraResponse
-from hdrconv.data.grading import grade_HDR10
+from hdrconv.data.grading import alt_exp_HDR10
 from hdrconv.data.metrics import psnr_pq
 from hdrconv.models import registry
 from hdrconv.models.merge import ExposureMerge, hat_weight, radiance
@@ -30,7 +30,7 @@ def clip():
 
 
 def display(radiance):
-    return grade_HDR10(radiance, source_peak=203 * 2 ** -min(STOPS))
+    return alt_exp_HDR10(radiance, tuple(STOPS))
 
 
 def test_merge_is_an_alt_exp_model_over_three_frames():
