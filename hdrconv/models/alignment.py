@@ -27,16 +27,18 @@ MIN_INLIERS = 12
 
 
 def match_exposure(frame: torch.Tensor, stops: float, target: float) -> torch.Tensor:
-    """A gamma-2.2 frame ``(3, H, W)`` exposed at ``stops`` as it would look at ``target`` stops
-    (clipped at 1)."""
+    """A gamma-2.2 frame (or its grey, any shape) exposed at ``stops`` as it would look at ``target``
+    stops (clipped at 1)."""
     if stops == target:
         return frame
     return (frame.clamp(0, 1) ** ALT_EXP_GAMMA * 2.0 ** (target - stops)).clamp_(0, 1) ** (1 / ALT_EXP_GAMMA)
 
 
-def grey8(frame: torch.Tensor) -> np.ndarray:
-    """``(3, H, W)`` signal in [0, 1] -> ``(H, W)`` uint8 mean of its channels, for OpenCV."""
-    return (frame.float().mean(0) * 255).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
+def grey8(frame: torch.Tensor, stops: float, target: float) -> np.ndarray:
+    """``(3, H, W)`` gamma-2.2 frame exposed at ``stops`` -> the ``(H, W)`` uint8 mean of its channels
+    as it would look at ``target`` stops, for OpenCV."""
+    grey = match_exposure(frame.float(), stops, target).mean(0)
+    return (grey * 255).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
 
 
 def similarity(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
@@ -99,8 +101,8 @@ def align(reference: torch.Tensor, reference_stops: float, moving: torch.Tensor,
     """``moving`` aligned to ``reference`` (global similarity, then DIS flow, both measured on the two
     frames brought to the brighter one's exposure), and where it is defined."""
     common = max(reference_stops, moving_stops)
-    ref = grey8(match_exposure(reference, reference_stops, common))
-    mov = grey8(match_exposure(moving, moving_stops, common))
+    ref = grey8(reference, reference_stops, common)
+    mov = grey8(moving, moving_stops, common)
     m = similarity(ref, mov)
     h, w = ref.shape
     # the moving frame as the similarity brings it onto the reference, for the flow to measure the rest

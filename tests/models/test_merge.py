@@ -42,12 +42,12 @@ def test_merge_beats_the_reference_frame_alone(clip):
     truth, merged, alone = clip
     per_frame = [(psnr_pq(display(merged[t]), display(truth[t])), psnr_pq(display(alone[t]), display(truth[t])))
                  for t in range(len(truth))]
-    # measured: bright references (EV+2: the square and highlights clipped) 26.3-37.6 dB merged against
-    # 20.4 alone (26.3: the last frame, one neighbour); dark ones (EV-2: 8-bit shadows to gain,
-    # alignment to lose) 45.1-45.5 against 45.7-45.8; the clip 39.9 against 33.1
+    # measured: bright references (EV+2: the square and highlights clipped) 31.6-37.7 dB merged against
+    # 20.4 alone (31.6: the last frame, one neighbour); dark ones (EV-2: 8-bit shadows to gain,
+    # alignment to lose) 44.9-45.4 against 45.7-45.8; the clip 40.6 against 33.1
     for t, (m, a) in enumerate(per_frame):
         if STOPS[t % 2] > 0:
-            assert m > a + 5, (t, m, a)
+            assert m > a + 8, (t, m, a)
         else:
             assert m > a - 1, (t, m, a)
     assert psnr_pq(display(merged), display(truth)) > psnr_pq(display(alone), display(truth)) + 5
