@@ -174,9 +174,11 @@ def alt_exp(
 ):
     """Alternating-exposure footage -> HDR10: one HDR frame per input frame (HEVC Main 10, PQ, BT.2020).
 
-    Frames alternate exposures (EV-2, EV+2, ... or EV-2, EV0, EV+2, ...); each is merged with its
-    neighbours after undoing the camera response. Without --ev, the cycle and which frame starts it
-    are estimated from the first frames.
+    Frames alternate exposures (EV-2, EV+2, ... or EV-2, EV0, EV+2, ...).
+
+    Each is merged with its neighbours after undoing the camera response.
+
+    Without --ev, the cycle and which frame starts it are estimated from the first frames.
     """
     from hdrconv.pipeline.altexp import run_alt_exp
 

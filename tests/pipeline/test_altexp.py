@@ -5,6 +5,9 @@ when a 3-exposure cycle starts at the wrong frame, and one clear line for footag
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +145,14 @@ def test_exr_frames_are_not_overwritten_without_force(capsys, tmp_path, two):
 def test_models_lists_merge_for_alt_exp(capsys):
     assert main(["models", "--task", "alt-exp", "--json"]) == 0
     assert [m["name"] for m in json.loads(capsys.readouterr().out)] == ["merge"]
+
+
+def test_standard_input_is_estimated_like_a_file(tmp_path, two):
+    src, _ = two
+    out = tmp_path / "out.mkv"
+    r = subprocess.run([sys.executable, "-m", "hdrconv.cli", "alt-exp", "-", str(out), "--json", *FAST],
+                       stdin=src.open("rb"), capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert r.returncode == 0, r.stderr
+    assert events(r.stdout)["start"]["exposure_cycle"]["ev"] == pytest.approx([-2, 2], abs=0.1)
+    assert "HDR10 OK" in check_hdr10(out, src)
