@@ -85,8 +85,9 @@ ITM = Conversion(build=lambda name, options, settings: build_model(name, options
 
 
 def run_itm(options: ConvertOptions, conversion: Conversion = ITM) -> int:
-    """``hdrconv itm`` (and, with its :class:`Conversion`, ``hdrconv alt-exp``): one file (IN OUT, or one input that is neither a folder nor a glob with ``-o``
-    naming a file or ``-``) or else a batch into the folder ``-o``. Returns the exit code: 0 for one
+    """``hdrconv itm`` (``hdrconv alt-exp`` with its :class:`Conversion`): one file (IN OUT, or one
+    input that is neither a folder nor a glob with ``-o`` naming a file or ``-``) or else a batch into
+    the folder ``-o``. Returns the exit code: 0 for one
     file, whose errors are raised (the CLI turns them into exit codes); :func:`batch.exit_code` for a
     batch."""
     if options.output is None:
