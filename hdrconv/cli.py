@@ -15,7 +15,7 @@ from typer.exceptions import Abort, Exit, TyperException
 from hdrconv import __version__
 from hdrconv.errors import EX_SOFTWARE, EX_USAGE, HdrconvError, Interrupted, terminating_signals_interrupt
 from hdrconv.data.family import TONE_MAPPERS
-from hdrconv.pipeline.options import ConvertOptions
+from hdrconv.pipeline.options import AltExpOptions, ConvertOptions
 from hdrconv.train.config import TrainConfig
 
 class _Group(typer.core.TyperGroup):
@@ -138,6 +138,87 @@ def itm(
         peak=peak, recursive=recursive, name_template=name_template, skip_existing=skip_existing, jobs=jobs,
         device=device, force=force, allow_truncated=allow_truncated, quiet=quiet, verbose=verbose,
         json_lines=json_lines, debug=ctx.obj.debug))
+    if code:
+        raise typer.Exit(code)
+
+
+_ALT_EXP_EPILOG = """\b
+Examples:
+  hdrconv alt-exp bracketed.mp4 bracketed-hdr10.mkv --exposures 2
+  hdrconv alt-exp clip.mov out.mkv --ev=-2,0,2 --crf srgb --exr-dir frames/
+  hdrconv alt-exp clips/ -o hdr/ --exposures 3 --json
+
+\b
+Levels: the EV 0 frame's clipping level (its diffuse white) at --white-nits
+(203 cd/m2), highlights rolled off to the preset's mastering peak (BT.2390).
+Exit codes as `hdrconv itm`; footage that does not alternate as --exposures
+and --ev say: 65.
+"""
+
+
+@app.command(name="alt-exp", epilog=_ALT_EXP_EPILOG)
+def alt_exp(
+    ctx: typer.Context,
+    inputs: List[str] = typer.Argument(..., metavar="IN",
+                                       help="Alternating-exposure videos, folders or globs; '-' reads standard "
+                                            "input. Without -o: exactly IN OUT."),
+    output: Optional[str] = typer.Option(None, "--output", "-o",
+                                         help="Output folder (batch) or file (.mkv/.mp4); '-' writes Matroska "
+                                              "to standard output."),
+    exposures: Optional[int] = typer.Option(None, "--exposures", "-e",
+                                            help="Distinct exposures the footage alternates (2 or 3); refused "
+                                                 "if it does not."),
+    ev: Optional[str] = typer.Option(None, "--ev", help="The cycle in stops, in file order, e.g. --ev=-2,2 or "
+                                                        "--ev=-2,0,2 (default: estimated from the frames)."),
+    camera_response: Optional[str] = typer.Option(None, "--crf",
+                                                  help="Camera response to invert: bt709, srgb, gamma:G or a CSV "
+                                                       "file of code value,relative exposure (default: from the "
+                                                       "stream's transfer tag; untagged: gamma:2.2)."),
+    white_nits: float = typer.Option(AltExpOptions.white_nits, "--white-nits",
+                                     help="cd/m2 of the EV 0 frame's clipping level (diffuse white)."),
+    exr_dir: Optional[str] = typer.Option(None, "--exr-dir",
+                                          help="Also write each frame as linear scene-referred EXR (float16, "
+                                               "BT.709; 1.0 = EV 0 clipping level): DIR/STEM.NNNNNN.exr."),
+    preset: Optional[str] = typer.Option(None, "--preset", "-p",
+                                         help="Preset name or TOML file (default hdr10-1000; see `hdrconv presets`)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m",
+                                        help="Model (see `hdrconv models --task alt-exp`; default: merge)."),
+    x265_crf: Optional[float] = typer.Option(None, "--x265-crf",
+                                             help="x265 constant rate factor (overrides the preset)."),
+    x265_preset: Optional[str] = typer.Option(None, "--x265-preset",
+                                              help="x265 speed preset, ultrafast ... placebo (overrides the preset)."),
+    peak: Optional[float] = typer.Option(None, help="Mastering display peak, cd/m2 (ST 2086; overrides the preset)."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Look into subfolders of folder inputs."),
+    name_template: str = typer.Option(AltExpOptions.name_template, help="Batch output names: {stem} {name} {ext} "
+                                                                         "{model} {preset}."),
+    skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume)."),
+    jobs: int = typer.Option(AltExpOptions.jobs, "--jobs", "-j", help="Files converted at once."),
+    device: str = typer.Option(AltExpOptions.device, help="auto, cpu or cuda[:N]."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs (and EXR frames)."),
+    allow_truncated: bool = typer.Option(False, help="Convert what a truncated input holds instead of failing."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain the exposure cycle, camera response "
+                                                                "and colour decisions."),
+    json_lines: bool = typer.Option(False, "--json", help="One JSON event per line on stdout; the start event "
+                                                           "carries the exposure cycle."),
+):
+    """HDR10 from alternating-exposure footage, one HDR frame per input frame.
+
+    HEVC Main 10, PQ, BT.2020, as `itm` writes. Frames alternate exposures (EV-2, EV+2, ... or EV-2, EV0, EV+2, ...).
+
+    Each is merged with its neighbours after undoing the camera response.
+
+    Without --ev, the cycle and which frame starts it are estimated from the first frames.
+    """
+    from hdrconv.pipeline.altexp import run_alt_exp
+
+    ctx.obj.json = json_lines
+    code = run_alt_exp(AltExpOptions(
+        inputs=tuple(inputs), output=output, preset=preset, model=model, crf=x265_crf, x265_preset=x265_preset,
+        peak=peak, recursive=recursive, name_template=name_template, skip_existing=skip_existing, jobs=jobs,
+        device=device, force=force, allow_truncated=allow_truncated, quiet=quiet, verbose=verbose,
+        json_lines=json_lines, debug=ctx.obj.debug, exposures=exposures, ev=ev, camera_response=camera_response,
+        white_nits=white_nits, exr_dir=exr_dir))
     if code:
         raise typer.Exit(code)
 

@@ -52,6 +52,15 @@ class Reporter:
         if self.verbose and not self.quiet:
             self.err.print(message, markup=False)
 
+    def describe_start(self, e: dict) -> None:
+        """``--verbose``: what the conversion decided about its input (``start`` event)."""
+        self.info(f"{e['input']}: {e['width']}x{e['height']} {e['fps']:.3f} fps, colour: {e['colour']}")
+        if "exposure_cycle" in e:
+            c = e["exposure_cycle"]
+            ev = ", ".join(f"{s:+g}" for s in c["ev"])
+            self.info(f"{e['input']}: exposure cycle {{{ev}}} EV from frame {c['phase']} ({c['source']}); "
+                      f"camera response {e['crf']} ({e['crf_source']})")
+
 
 class RichReporter(Reporter):
     """A progress line (see :func:`_columns`) when stderr is a terminal, from the file's first event on;
@@ -78,7 +87,7 @@ class RichReporter(Reporter):
             self.progress.refresh()  # a phase is drawn even when it is shorter than a refresh period
 
     def on_start(self, e: dict) -> None:
-        self.info(f"{e['input']}: {e['width']}x{e['height']} {e['fps']:.3f} fps, colour: {e['colour']}")
+        self.describe_start(e)
         if self._line(e):
             self.progress.update(self.task, total=e["frames"])
 
@@ -182,7 +191,7 @@ class BatchReporter(Reporter):
         return self._tasks[file]
 
     def on_start(self, e: dict) -> None:
-        self.info(f"{e['input']}: {e['width']}x{e['height']} {e['fps']:.3f} fps, colour: {e['colour']}")
+        self.describe_start(e)
         if self.progress is not None:
             self.progress.update(self._task(e["file"]), total=e["frames"])
 

@@ -26,6 +26,21 @@ def oetf_BT709(L: torch.Tensor) -> torch.Tensor:
     return torch.where(L < 0.018, 4.5 * L, 1.099 * L.clamp(min=0.018) ** 0.45 - 0.099)
 
 
+def oetf_inverse_BT709(V: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`oetf_BT709`: signal V in [0, 1] -> relative scene light L (a camera's
+    response undone)."""
+    V = torch.as_tensor(V).clamp(0, 1)
+    # the break where the power segment starts (0.0812), as colour-science has it, not 4.5 * 0.018:
+    # the two segments do not quite meet
+    return torch.where(V < 1.099 * 0.018 ** 0.45 - 0.099, V / 4.5, ((V + 0.099) / 1.099) ** (1 / 0.45))
+
+
+def eotf_sRGB(V: torch.Tensor) -> torch.Tensor:
+    """IEC 61966-2-1 sRGB decoding: signal V in [0, 1] -> relative linear light."""
+    V = torch.as_tensor(V).clamp(0, 1)
+    return torch.where(V <= 0.04045, V / 12.92, ((V + 0.055) / 1.055) ** 2.4)
+
+
 def eotf_BT1886(V: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Tensor:
     """ITU-R BT.1886 Annex 1 reference EOTF: non-linear signal V in [0, 1] -> display luminance.
 

@@ -195,6 +195,17 @@ def grade_HDR10(relative: torch.Tensor, source_peak: float | None = None,
     return eetf_BT2390_max_RGB(nits, source_peak, grade.peak_nits)
 
 
+def alt_exp_HDR10(radiance: torch.Tensor, stops: tuple[float, ...], peak: float = MASTERING_PEAK_NITS,
+                  white_nits: float = REFERENCE_WHITE_NITS) -> torch.Tensor:
+    """Steps 2-4 for the scene radiance an ``alt-exp`` model returns (units of the EV 0 clipping level,
+    which is relative light 1.0) from a clip whose frames are exposed at ``stops``: ``white_nits`` at
+    1.0, and the roll-off from the darkest frame's clipping level, ``2 ** -min(stops)``, the brightest
+    radiance the clip can hold (known before any frame is seen, the same for every frame)."""
+    source_peak = min(white_nits * 2.0 ** -min(stops), PQ_PEAK_NITS)
+    return grade_HDR10(radiance * (white_nits / REFERENCE_WHITE_NITS), source_peak=source_peak,
+                       grade=Grade(peak_nits=peak, rendering="scene"))
+
+
 def source_peak_nits(relative: torch.Tensor) -> float:
     """Brightest max(R, G, B) in cd/m2 of relative BT.709 light once placed in BT.2020 (reference white
     at 203 cd/m2), capped at the PQ peak: the source peak of the roll-off, before rendering."""

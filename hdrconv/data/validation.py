@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from hdrconv.data import metrics as M
+from hdrconv.data.grading import alt_exp_HDR10
 from hdrconv.data.protocol import GROUPS, HELD_OUT_GROUPS
 from hdrconv.data.scenes import (WORKING_SIZE, Sample, alt_exposure_clip_samples, itm_clip_samples,
                                   itm_validation_samples, load_scenes)
@@ -67,11 +68,13 @@ def samples_for(task: str, paths: list[Path], mode: str = "images", exposures: i
 def run_model(model: Model, frames: torch.Tensor, exposures: tuple[float, ...] | None = None) -> torch.Tensor:
     """Run ``model`` over ``frames`` ``(T, 3, h, w)`` through the pipeline's window loop
     (:func:`hdrconv.pipeline.windows.run`), with each frame's exposure in stops when ``exposures``
-    gives them; a ``scale`` > 1 model gets the frames downscaled by its scale."""
+    gives them; a ``scale`` > 1 model gets the frames downscaled by its scale. The scene radiance of an
+    ``alt-exp`` model is graded as ``hdrconv alt-exp`` grades it (:func:`~hdrconv.data.grading.alt_exp_HDR10`)."""
     if model.scale > 1:
         frames = F.avg_pool2d(frames, model.scale)
     stream = (windows.Frame(f, i, None if exposures is None else exposures[i]) for i, f in enumerate(frames))
-    return torch.cat([hdr.float().cpu() for _, hdr in windows.run(model, stream)])
+    out = torch.cat([hdr.float().cpu() for _, hdr in windows.run(model, stream)])
+    return alt_exp_HDR10(out, exposures) if model.task == "alt-exp" else out
 
 
 def sample_metrics(output: torch.Tensor, sample: Sample) -> dict[str, float]:

@@ -28,7 +28,11 @@ Domains (fixed for every model, so the pipeline and the encoder need no per-mode
   cd/m2 (SDR reference white is 203 cd/m2, see :mod:`hdrconv.color.conventions`).
 
 For alternating-exposure models (``task = "alt-exp"``) the input frames are the differently exposed
-SDR frames, in order, and :attr:`Window.exposures` gives each one's exposure in stops.
+frames, in order, with the camera response replaced by gamma 2.2 (``F^-1(I) ** (1 / 2.2)``,
+:data:`~hdrconv.color.conventions.ALT_EXP_GAMMA`), and :attr:`Window.exposures` gives each one's
+exposure in stops; their output is linear BT.709 *scene* radiance in units of the EV 0 clipping level
+(a frame exposed at EV 0 clips at 1.0), which ``hdrconv alt-exp`` places in cd/m2 for HDR10
+(:mod:`hdrconv.pipeline.altexp`) and writes to EXR as it is.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from hdrconv.models.base import Model
 _MODELS: dict[str, type[Model]] = {}
 
 # Modules that define models; imported lazily so that start-up stays fast.
-_MODULES = ("hdrconv.models.analytic", "hdrconv.models.learned")
+_MODULES = ("hdrconv.models.analytic", "hdrconv.models.learned", "hdrconv.models.merge")
 
 
 def register(cls: type[Model]) -> type[Model]:

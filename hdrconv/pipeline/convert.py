@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
@@ -33,6 +33,14 @@ from hdrconv.models.base import Model
 from hdrconv.pipeline import windows
 
 Emit = Callable[[dict], None]
+
+Stage = Callable[[Iterator[windows.Frame]], Iterator[windows.Frame]]
+"""What a conversion does to the decoded frames before its model sees them (``hdrconv alt-exp``:
+undo the camera response, mark each frame's exposure)."""
+
+Prepare = Callable[[MediaInfo], tuple[dict, Stage | None]]
+"""Called once the input is probed and before any frame is converted: returns what the ``start`` event
+also reports and the :data:`Stage` of the frames; raises to refuse the input."""
 
 
 @dataclass
@@ -124,8 +132,10 @@ def _muxing(info: MediaInfo) -> str:
 
 def convert(input_path: str, output: str, model: Model, settings: EncodeSettings | None = None, *,
             force: bool = False, allow_truncated: bool = False, emit: Emit = lambda e: None,
-            info: MediaInfo | None = None, cancel: threading.Event | None = None) -> ConvertResult:
-    """Convert ``input_path`` to HDR10 at ``output`` with ``model``.
+            info: MediaInfo | None = None, cancel: threading.Event | None = None,
+            prepare: Prepare | None = None) -> ConvertResult:
+    """Convert ``input_path`` to HDR10 at ``output`` with ``model``; ``prepare`` (:data:`Prepare`)
+    inspects the input first and sets up a stage between the decoder and the model.
 
     Events (:mod:`hdrconv.reporting`): ``start``, the phases ``starting``, ``converting``,
     ``finishing`` and ``muxing``, ``progress`` twice a second, ``warning``, ``done``.
@@ -137,6 +147,7 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
     info = info or probe(input_path)
     if info.hdr:
         raise InputDataError(f"{input_path}: already HDR ({info.hdr_reason}); converting it again would be wrong")
+    start, stage = prepare(info) if prepare is not None else ({}, None)
     decoder = VideoDecoder(info)
     if min(decoder.width, decoder.height) * model.scale < X265_MIN_SIZE:
         raise InputDataError(f"{input_path}: video is {info.width}x{info.height}, too small for HEVC: x265 "
@@ -152,7 +163,7 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
 
     emit({"event": "start", "input": input_path, "output": output, "model": model.name,
           "width": decoder.width * model.scale, "height": decoder.height * model.scale,
-          "fps": info.fps, "frames": info.frames_expected, "colour": info.colour.decision})
+          "fps": info.fps, "frames": info.frames_expected, "colour": info.colour.decision, **start})
     if info.width % 2 or info.height % 2:
         warn(f"odd size {info.width}x{info.height}: HEVC 4:2:0 needs even dimensions, "
                         f"the output is {decoder.width}x{decoder.height} (last column/row dropped)")
@@ -190,7 +201,7 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
     def run_model():
         try:
             with torch.inference_mode():
-                for window, hdr in windows.run(model, decoded()):
+                for window, hdr in windows.run(model, decoded() if stage is None else stage(decoded())):
                     # PQ ends at 10000 cd/m2; float16 frames for the encoder end at 65504
                     hdr = hdr.float().clamp_(0, PQ_PEAK_NITS).cpu()
                     meter.update(hdr)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hdrconv.color.conventions import REFERENCE_WHITE_NITS
+
 DEFAULT_TEMPLATE = "{stem}.hdr10.mkv"
 """How a batch names its outputs (``--name-template``)."""
 
@@ -41,3 +43,20 @@ class ConvertOptions:
     """One JSON event per line on standard output (``--json``)."""
     debug: bool = False
     """Tracebacks of the files that fail in a batch (the global ``--debug``)."""
+
+
+@dataclass(frozen=True)
+class AltExpOptions(ConvertOptions):
+    """``hdrconv alt-exp``: a conversion's options (``crf`` stays x265's, ``--x265-crf`` here) and how
+    the alternating exposures are read (:mod:`hdrconv.pipeline.altexp`)."""
+
+    exposures: int | None = None
+    """``--exposures``: distinct exposures the footage must alternate; None: as found."""
+    ev: str | None = None
+    """``--ev``: the cycle in stops, in file order (``-2,0,2``); None: estimated."""
+    camera_response: str | None = None
+    """``--crf``: ``bt709``, ``srgb``, ``gamma:G`` or a CSV file; None: from the stream's transfer tag."""
+    white_nits: float = REFERENCE_WHITE_NITS
+    """cd/m2 of the EV 0 frame's clipping level (its diffuse white)."""
+    exr_dir: str | None = None
+    """Also write each frame's scene radiance there as EXR."""
