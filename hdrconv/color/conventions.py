@@ -25,6 +25,11 @@ BT1886_GAMMA = 2.4
 """Exponent of the ITU-R BT.1886 reference EOTF (Annex 1), ``L = a max(V + b, 0) ** 2.4``: how SDR
 signals become display light; with zero black level, display light is the signal to the power 2.4."""
 
+ALT_EXP_GAMMA = 2.2
+"""The curve alternating-exposure frames are re-encoded with once their camera response is inverted,
+``L = F^-1(I) ** (1 / 2.2)`` (Chen et al. 2021, §3.1, after Kalantari & Ramamoorthi 2019): every
+``alt-exp`` model sees its frames in this one encoding, whatever the camera."""
+
 SDR_COLOURSPACE = "ITU-R BT.709"
 HDR_COLOURSPACE = "ITU-R BT.2020"
 
