@@ -114,6 +114,11 @@ def mu_law(H: torch.Tensor, mu: float = MU) -> torch.Tensor:
     return torch.log1p(mu * H) / math.log1p(mu)
 
 
+def mu_law_inverse(T: torch.Tensor, mu: float = MU) -> torch.Tensor:
+    """The inverse of :func:`mu_law`: ``((1 + mu) ** T - 1) / mu``."""
+    return torch.expm1(T * math.log1p(mu)) / mu
+
+
 def psnr_mu(output: torch.Tensor, reference: torch.Tensor, peak: float = MASTERING_PEAK_NITS,
             mu: float = MU) -> float:
     """PSNR after :func:`mu_law` of HDR normalised to [0, 1] by ``peak`` cd/m2 (clipped)."""

@@ -30,6 +30,30 @@ def conv_layer(in_channels: int, out_channels: int, kernel_size: int, stride: in
                      dilation=dilation, bias=True)
 
 
+class ResidualBlock(nn.Module):
+    """``x + conv(ReLU(conv(x)))``, 3x3, no normalisation (EDVR's ``ResidualBlockNoBN``: batch statistics of
+    small patches do not describe whole frames)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = conv_layer(channels, channels, 3)
+        self.conv2 = conv_layer(channels, channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.relu(self.conv1(x)))
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """``x`` ``(..., H, W)`` padded at the bottom and right by edge replication to multiples of
+    ``multiple`` (a network with ``log2(multiple)`` halvings); crop the output back to ``H, W``."""
+    H, W = x.shape[-2:]
+    ph, pw = -H % multiple, -W % multiple
+    if not ph and not pw:
+        return x
+    flat = x.reshape(-1, *x.shape[-3:])
+    return F.pad(flat, (0, pw, 0, ph), mode="replicate").view(*x.shape[:-2], H + ph, W + pw)
+
+
 def contrast_channels(x: torch.Tensor) -> torch.Tensor:
     """Per-channel contrast of ``(N, C, H, W)`` features: standard deviation plus mean over H x W.
 

@@ -1,4 +1,5 @@
-"""Learned SDR -> HDR models: the networks of the ``*_arch`` modules behind the :class:`Model` interface.
+"""Learned models: the networks of the ``*_arch`` modules behind the :class:`Model` interface (SDR -> HDR,
+and alternating exposures -> HDR).
 
 Every one runs only with trained weights (:meth:`LearnedModel.require_trained`); ``hdrconv train NAME``
 makes them.
@@ -10,9 +11,13 @@ from typing import Any, ClassVar
 
 import torch
 
-from hdrconv.color.conventions import PQ_PEAK_NITS
+from hdrconv.color.conventions import HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
+from hdrconv.color.gamut import RGB_to_RGB
+from hdrconv.errors import UsageError
+from hdrconv.models.alternating_arch import AlternatingExposureNet
 from hdrconv.models.anchored_arch import AnchoredITMNet
-from hdrconv.models.base import LearnedModel
+from hdrconv.models.base import LearnedModel, Window
+from hdrconv.models.engine import autocast_dtype
 from hdrconv.models.fast_arch import FastITMNet
 from hdrconv.models.irnet_arch import IRNet
 from hdrconv.models.registry import register
@@ -92,3 +97,75 @@ class AnchoredITMModel(LearnedModel):
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         return _video_frames(self, frames, state)
+
+
+class CoarseToFineModel(LearnedModel):
+    """The coarse-to-fine HDR video network (Chen et al. 2021, :mod:`hdrconv.models.alternating_arch`)
+    for footage alternating :attr:`exposures` exposures, in the CPU configuration :data:`CPU_ARCH` (the
+    paper's network is the architecture's defaults: ``--arch`` with each key of :data:`CPU_ARCH` set to
+    :class:`~hdrconv.models.alternating_arch.AlternatingExposureNet`'s default).
+
+    One target per window with ``exposures`` frames of context on each side; the frames are the gamma-2.2
+    LDR frames of the ``alt-exp`` domain (:mod:`hdrconv.models.base`) and :attr:`Window.exposures`
+    their stops. The network's radiance (1.0: the EV 0 clipping level) is placed with the EV 0 clipping
+    level at the reference white, :data:`~hdrconv.color.conventions.REFERENCE_WHITE_NITS`, in BT.2020
+    (:func:`radiance_to_nits`).
+    """
+
+    task: ClassVar[str] = "alt-exp"
+    exposures: ClassVar[int]
+    tileable: ClassVar[bool] = False
+    CPU_ARCH: ClassVar[dict] = {"flow_levels": 3, "flow_channels": [16, 32, 16], "flow_scale": 4,
+                                "weight_channels": [8, 16, 32], "C": 24, "deformable_groups": 4,
+                                "extract_blocks": 1, "reconstruct_blocks": 2, "align_scale": 4}
+    """Flow and alignment at a quarter of the resolution, a quarter to a third of the paper's channels:
+    counted with torch's FlopCounterMode on a 1080p frame, 297 GFLOP (0.59 M parameters) against 1392
+    GFLOP (0.91 M) with flow and alignment at half resolution; the paper's network needs several TFLOP."""
+    default_arch: ClassVar[dict] = CPU_ARCH
+
+    @classmethod
+    def build_net(cls, **arch) -> torch.nn.Module:
+        return AlternatingExposureNet(exposures=cls.exposures, **arch)
+
+    def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        raise UsageError(f"model {self.name} needs each frame's exposure: run it on alternating-exposure "
+                         "footage (hdrconv alt-exp)")
+
+    def process_window(self, window: Window, state: Any) -> tuple[torch.Tensor, Any]:
+        self.require_trained()
+        if any(e is None for e in window.exposures):
+            raise UsageError(f"model {self.name} needs each frame's exposure (alternating-exposure footage)")
+        k = self.exposures
+        stops = torch.tensor(window.exposures, dtype=torch.float32, device=self.device)
+        frames = window.frames.to(self.device)
+        dtype = autocast_dtype(self.device)
+        out = []
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=dtype or torch.float32,
+                                                    enabled=dtype is not None):
+            for t in range(len(window.indices))[window.targets]:
+                hdr, _, _ = self.net(frames[None, t - k:t + k + 1], stops[None, t - k:t + k + 1])
+                out.append(radiance_to_nits(hdr[0].float()))
+        return torch.stack(out).to(window.frames.device), state
+
+
+def radiance_to_nits(radiance: torch.Tensor) -> torch.Tensor:
+    """Radiance in units of the EV 0 clipping level (BT.709) -> linear BT.2020 cd/m2, the EV 0 clipping
+    level at the reference white, within the PQ range."""
+    nits = RGB_to_RGB(radiance, SDR_COLOURSPACE, HDR_COLOURSPACE, scale=REFERENCE_WHITE_NITS)
+    return nits.clamp_(0, PQ_PEAK_NITS)
+
+
+@register
+class CoarseToFine2(CoarseToFineModel):
+    name = "c2f-2exp"
+    summary = "coarse-to-fine network (Chen et al. 2021) for 2 alternating exposures, CPU-sized"
+    exposures: ClassVar[int] = 2
+    context: ClassVar[tuple[int, int]] = (2, 2)
+
+
+@register
+class CoarseToFine3(CoarseToFineModel):
+    name = "c2f-3exp"
+    summary = "coarse-to-fine network (Chen et al. 2021) for 3 alternating exposures, CPU-sized"
+    exposures: ClassVar[int] = 3
+    context: ClassVar[tuple[int, int]] = (3, 3)

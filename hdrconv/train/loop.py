@@ -1,6 +1,7 @@
 """The training loop of ``hdrconv train``: any registered :class:`~hdrconv.models.base.LearnedModel` of
-a task with a training sampler (:data:`hdrconv.train.samplers.SAMPLERS`: today the ITM task, on
-patches synthesised from a folder of HDR images, :mod:`hdrconv.data.scenes`).
+a task with a training sampler (:data:`hdrconv.train.samplers.SAMPLERS`: the ITM task, on patches
+synthesised from a folder of HDR images, :mod:`hdrconv.data.scenes`, and the alternating-exposure task,
+on clips synthesised from them).
 
 - Data: batches drawn by the sampler of the model's task from the training split only (for ITM:
   random patches, random flips / rot90, random grading anchor and SDR recipe per patch); the
@@ -21,10 +22,10 @@ patches synthesised from a folder of HDR images, :mod:`hdrconv.data.scenes`).
   model card beside it with the suffix ``.json`` (:func:`~hdrconv.models.base.model_card_path`) and,
   during training, ``OUT`` with ``.ckpt`` (network, optimiser, step, time spent, generator states; also
   ``weights_only``-loadable).
-- Validation: before the first step and at the end, the model runs through its own ``process`` (as
-  ``hdrconv itm`` would run it, weights loaded from a file) on the validation samples of
-  :func:`hdrconv.eval.runner.samples_for`; the card also carries the analytic baselines' metrics on
-  the same samples.
+- Validation: before the first step and at the end, the model runs through the pipeline's window loop
+  (as a conversion would run it, weights loaded from a file) on the validation samples of its task,
+  :func:`hdrconv.data.validation.samples_for`; the card also carries the metrics of the analytic
+  baselines of the same task on the same samples.
 """
 
 from __future__ import annotations
@@ -181,23 +182,40 @@ def revalidate(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
     val_paths = split(list_hdr_images(config.data))[1]
     if [p.name for p in val_paths] != card["data"]["validation_images"]:
         raise UsageError(f"{config.data}: its validation images are not those of {card_path.name}")
-    samples = samples_for("itm", val_paths, "images")
-    card["validation"] = validation_record(cls, card["arch"], net, samples, config.baselines,
-                                           card["validation"]["step_0"])
+    card["validation"] = validation_record(cls, card["arch"], net, validation_samples(cls, val_paths),
+                                           task_baselines(cls, config), card["validation"]["step_0"])
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    v = card["validation"]
-    log(f"{cls.name}: PSNR-PQ {v['final']['psnr_pq']['mean']:.2f} dB in-family, "
-        f"{v['held_out'][cls.name]['mean']['psnr_pq']:.2f} dB held-out; wrote {card_path}")
+    log(f"{cls.name}: {_validation_summary(cls, card['validation'])}; wrote {card_path}")
     return card
 
 
-def _synthesise_batch(sampler: Sampler, scenes, rng: np.random.Generator, config: TrainConfig):
+def validation_samples(cls: type[LearnedModel], paths: list[Path]) -> list:
+    """The validation samples of a model's task: ITM images, or alternating-exposure clips with the
+    model's number of exposures."""
+    if cls.task == "alt-exp":
+        return samples_for(cls.task, paths, "clips", cls.exposures)
+    return samples_for(cls.task, paths, "images")
+
+
+def task_baselines(cls: type[LearnedModel], config: TrainConfig) -> tuple[str, ...]:
+    """The baselines of ``config`` that convert what the model converts (its task)."""
+    return tuple(b for b in config.baselines if registry.get(b).task == cls.task)
+
+
+def _validation_summary(cls: type[LearnedModel], validation: dict) -> str:
+    metric = SAMPLERS[cls.task].metric
+    line = f"validation {metric} {validation['final'][metric]['mean']:.2f} dB in-family"
+    held_out = validation["held_out"][cls.name]["mean"]
+    return line + (f", {held_out[metric]:.2f} dB held-out" if held_out else "")
+
+
+def _synthesise_batch(sampler: Sampler, scenes, rng: np.random.Generator, config: TrainConfig, cls):
     # patch-sized tensor ops are too small to share among threads: with torch's thread pool on a busy
     # CPU, synthesis of a batch took 0.3 s instead of 0.05 s on one thread; the network keeps them all
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return sampler.draw(scenes, rng, config)
+        return sampler.draw(scenes, rng, config, cls)
     finally:
         torch.set_num_threads(threads)
 
@@ -259,7 +277,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
     log(f"data: {len(train_paths)} training, {len(val_paths)} validation images from {config.data}"
         + (f", {config.graphics} graphics scenes" if config.graphics else ""))
     scenes = load_scenes(train_paths, TRAINING_MAX_SIZE) + graphics_scenes(config.graphics, config.seed)
-    val_samples = samples_for("itm", val_paths, "images")
+    val_samples = validation_samples(cls, val_paths)
+    baselines = task_baselines(cls, config)
 
     init_training = _load_init(config.init, net) if config.init else None
     step, elapsed = 0, 0.0
@@ -274,7 +293,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
         log(f"resumed from {ckpt_path} at step {step} ({elapsed:.0f} s)")
     else:
         initial = _metrics(evaluate_network(cls, arch, net, _in_family(val_samples)))
-        log(f"step 0: validation PSNR-PQ {initial['psnr_pq']['mean']:.2f} dB")
+        log(f"step 0: validation {sampler.metric} {initial[sampler.metric]['mean']:.2f} dB")
 
     def progress() -> float:
         p = 0.0
@@ -291,10 +310,10 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
         lr = cosine_lr(config.lr, progress())
         for g in opt.param_groups:
             g["lr"] = lr
-        sdr, target = _synthesise_batch(sampler, scenes, rng, config)
+        inputs, target = _synthesise_batch(sampler, scenes, rng, config, cls)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
-            pred = net(sdr)
-        loss = loss_fn(pred.float(), target)
+            pred = net(*inputs) if isinstance(inputs, tuple) else net(inputs)
+        loss = sampler.objective(pred, target, loss_fn) if sampler.objective else loss_fn(pred.float(), target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -311,10 +330,9 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
     _save_checkpoint(ckpt_path, net, opt, step, elapsed, rng, initial)
     net.eval()
 
-    validation = validation_record(cls, arch, net, val_samples, config.baselines, initial)
-    log(f"step {step}: validation PSNR-PQ {validation['final']['psnr_pq']['mean']:.2f} dB in-family, "
-        f"{validation['held_out'][cls.name]['mean']['psnr_pq']:.2f} dB held-out "
-        f"(step 0: {initial['psnr_pq']['mean']:.2f} dB in-family)")
+    validation = validation_record(cls, arch, net, val_samples, baselines, initial)
+    log(f"step {step}: {_validation_summary(cls, validation)} "
+        f"(step 0: {initial[sampler.metric]['mean']:.2f} dB in-family)")
     torch.save(net.state_dict(), out)
     card = {
         "name": cls.name,
@@ -328,7 +346,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
                      "steps_done": step, "wall_time_s": round(elapsed, 1), "optimizer": "AdamW",
                      "schedule": f"cosine to {FINAL_LR_FRACTION} x lr over the budget",
                      "augmentation": "random crop, horizontal/vertical flips, rot90",
-                     "network_domain": "BT.709 R'G'B' [0,1] -> PQ BT.2020 R'G'B' [0,1]",
+                     "network_domain": sampler.domain,
                      **({"init_training": init_training} if init_training else {})},
         "data": {"folder": str(Path(config.data).resolve()), "training_images": [p.name for p in train_paths],
                  "validation_images": [p.name for p in val_paths], "manifest_sha256": manifest_hash(paths)},

@@ -1,13 +1,24 @@
-"""Training losses, on the PQ-coded BT.2020 R'G'B' signal that the networks output.
+"""Training losses.
 
-PQ is close to perceptually uniform over 0.001-10 000 cd/m2 (SMPTE ST 2084 was fitted to the Barten
-contrast-sensitivity model), so an error in its code values weighs shadows and highlights alike, which
-is why the HDRTV papers (HDRTVNet, IRNet) train with L1 on it.
+ITM networks output the PQ-coded BT.2020 R'G'B' signal and :data:`LOSSES` compare it with the target as
+it is: PQ is close to perceptually uniform over 0.001-10 000 cd/m2 (SMPTE ST 2084 was fitted to the
+Barten contrast-sensitivity model), so an error in its code values weighs shadows and highlights alike,
+which is why the HDRTV papers (HDRTVNet, IRNet) train with L1 on it.
+
+Alternating-exposure networks output scene radiance; :func:`coarse_to_fine_loss` applies the chosen
+loss of :data:`LOSSES` after the mu-law tone curve (Chen et al. 2021, §3.2 Eq. 1, mu = 5000) of the
+radiance normalised as :func:`hdrconv.data.metrics.psnr_mu` normalises the validation's cd/m2.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
+
+from hdrconv.color.conventions import REFERENCE_WHITE_NITS
+from hdrconv.data.grading import MASTERING_PEAK_NITS
+from hdrconv.data.metrics import mu_law
 
 CHARBONNIER_EPSILON = 1e-3
 """Charbonnier smoothing, in PQ code values (about one 10-bit code value)."""
@@ -26,3 +37,29 @@ def charbonnier_pq(output: torch.Tensor, target: torch.Tensor, eps: float = CHAR
 
 LOSSES = {"l1": l1_pq, "charbonnier": charbonnier_pq}
 """``hdrconv train --loss`` names."""
+
+
+NOT_WELL_EXPOSED_FLOOR = 0.01
+"""Least fraction of not well-exposed pixels the RefineNet term is normalised by (Eq. 6): a batch
+exposed well everywhere has nothing to refine (the output is CoarseNet's there), and the floor bounds
+that batch's weight to 100 times the plain mean."""
+
+
+def tonemap_radiance(radiance: torch.Tensor) -> torch.Tensor:
+    """mu-law (Eq. 1) of radiance in units of the EV 0 clipping level placed at the reference white and
+    normalised by the mastering peak, clipped to [0, 1] (the domain of :func:`~hdrconv.data.metrics.psnr_mu`)."""
+    return mu_law((radiance * (REFERENCE_WHITE_NITS / MASTERING_PEAK_NITS)).clamp(0, 1))
+
+
+def coarse_to_fine_loss(output: tuple[torch.Tensor, torch.Tensor, torch.Tensor], target: torch.Tensor,
+                        loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = l1_pq) -> torch.Tensor:
+    """Training objective of the coarse-to-fine network, trained end to end (§3.2-3.4): ``output`` is
+    (HDR ``H_i``, CoarseNet's ``H_i^c``, well-exposed mask ``M_i``), ``target`` the ground-truth radiance.
+    CoarseNet's term ``L^c = loss(T(H_i^c), T(H~_i))`` plus RefineNet's ``L^r`` of Eq. 6, the loss of
+    ``T(H_i)`` normalised by the fraction of not well-exposed pixels (at least
+    :data:`NOT_WELL_EXPOSED_FLOOR`). The perceptual term of §3.3 is left out: its VGG16 features are
+    not available here (no weights can be downloaded)."""
+    hdr, coarse, mask = (o.float() for o in output)
+    t = tonemap_radiance(target)
+    refine = loss(tonemap_radiance(hdr), t) / (1 - mask).mean().clamp(min=NOT_WELL_EXPOSED_FLOOR)
+    return loss(tonemap_radiance(coarse), t) + refine

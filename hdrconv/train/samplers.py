@@ -8,12 +8,20 @@ high-resolution pairs) comes with its sampler here, and the loop stays as it is.
   random flips / rot90, graded with the randomised anchor of :mod:`hdrconv.data.grading` and turned
   into SDR with a random recipe of :mod:`hdrconv.data.synthesis`: pairs (BT.709 R'G'B' 8-bit SDR, PQ
   BT.2020 R'G'B' HDR10).
+- **Alternating-exposure clips** (``"alt-exp"``, :func:`alt_exp_batch`, coarse-to-fine paper §5.1): a
+  short clip along a random camera path with a moving foreground (:func:`hdrconv.data.video.render_clip`)
+  over a random region of a training scene, random flips / rot90, the grading anchor's random exposure,
+  rendered as alternating-exposure LDR frames (:func:`hdrconv.data.video.alternating_exposure`: exposures
+  +-s or -s, 0, +s, s of 1 to 3 stops, linear noise, a perturbed gamma CRF, 8 bits) starting at a random
+  phase of the cycle, so that the centre frame is each exposure in turn; the target is the centre
+  frame's relative scene light (the network's radiance: 1.0 is the EV 0 clipping level).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,8 +31,10 @@ from hdrconv.data.family import TONE_MAPPERS
 from hdrconv.data.grading import expose, grade_HDR10, random_exposure_stops
 from hdrconv.data.scenes import Scene
 from hdrconv.data.synthesis import random_recipe, synthesize_SDR
+from hdrconv.data.video import alternating_exposure, render_clip
 from hdrconv.errors import InputDataError
 from hdrconv.train.config import TrainConfig
+from hdrconv.train.losses import coarse_to_fine_loss
 
 
 def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
@@ -58,26 +68,77 @@ def itm_batch(scenes: list[Scene], rng: np.random.Generator, batch: int, patch: 
     return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
 
 
-def patch_batch(scenes: list[Scene], rng: np.random.Generator, config: TrainConfig
+def patch_batch(scenes: list[Scene], rng: np.random.Generator, config: TrainConfig, model: type | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`itm_batch` with the batch size, patch size and tone mappers of ``config``."""
+    """:func:`itm_batch` with the batch size, patch size and tone mappers of ``config`` (for any ITM
+    ``model``)."""
     return itm_batch(scenes, rng, config.batch_size, config.patch, config.tone_mappers)
+
+
+CLIP_REGION = 2
+"""A clip's camera moves over a random region of at most this many patch sizes across: over the whole
+1024-pixel scene a 96-pixel clip would be the image shrunk up to 8 times (the trajectory's zoom reaches
+0.8 of the image / crop ratio), over the region it keeps about the scene's own scale."""
+
+
+def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures: int
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One training clip of ``2 exposures + 1`` frames (module docstring): LDR frames ``(T, 3, patch,
+    patch)`` in [0, 1], their exposures in stops ``(T,)`` and the centre frame's radiance ``(3, patch,
+    patch)``."""
+    _, H, W = scene.image.shape
+    if min(H, W) < patch:
+        raise InputDataError(f"{scene.name}: {W}x{H} is smaller than the {patch}-pixel training patch")
+    rh, rw = min(H, CLIP_REGION * patch), min(W, CLIP_REGION * patch)
+    y, x = int(rng.integers(H - rh + 1)), int(rng.integers(W - rw + 1))
+    frames = 2 * exposures + 1
+    phase = int(rng.integers(exposures))
+    try:
+        clip = render_clip(scene.image[:, y:y + rh, x:x + rw], rng, frames + exposures - 1, (patch, patch))
+    except ValueError as e:  # no camera path fits a scene barely larger than the patch
+        raise InputDataError(f"{scene.name}: {e}") from None
+    relative = expose(_augment(clip.frames, rng), scene.key, random_exposure_stops(rng))
+    taken = alternating_exposure(relative, rng, exposures)
+    kept = slice(phase, phase + frames)
+    return (taken.ldr[kept], torch.from_numpy(taken.ev[kept]).float(), relative[phase + frames // 2])
+
+
+def alt_exp_batch(scenes: list[Scene], rng: np.random.Generator, config: TrainConfig, model: type
+                  ) -> tuple[tuple[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """``config.batch_size`` clips of :func:`alt_exp_sample` for ``model`` (its ``exposures``), from
+    scenes drawn uniformly: ((LDR ``(N, T, 3, p, p)``, stops ``(N, T)``), radiance ``(N, 3, p, p)``)."""
+    clips = [alt_exp_sample(scenes[int(rng.integers(len(scenes)))], rng, config.patch, model.exposures)
+             for _ in range(config.batch_size)]
+    return (torch.stack([c[0] for c in clips]), torch.stack([c[1] for c in clips])), torch.stack([c[2] for c in clips])
 
 
 @dataclass(frozen=True)
 class Sampler:
     """How batches are drawn for one task, and for which models they are made."""
 
-    draw: Callable[[list[Scene], np.random.Generator, TrainConfig], tuple[torch.Tensor, torch.Tensor]]
-    """(training scenes, data generator, configuration) -> (network input, target) batch; all its
-    randomness from the generator, so that a resumed run continues the same sample stream."""
+    draw: Callable[[list[Scene], np.random.Generator, TrainConfig, type], tuple[Any, torch.Tensor]]
+    """(training scenes, data generator, configuration, model class) -> (network input, target) batch;
+    the input is a tensor or a tuple of the network's arguments. All its randomness from the generator,
+    so that a resumed run continues the same sample stream."""
     what: str
     """What a batch holds, for messages."""
     window: int = 1
-    """Frames per output frame the samples carry (the model's ``window``)."""
+    """Target frames per sample (the model's ``window``)."""
     scale: int = 1
     """Output to input size ratio of the samples (the model's ``scale``)."""
+    objective: Callable[[Any, torch.Tensor, Callable], torch.Tensor] | None = None
+    """(network output, target, the loss of ``--loss``) -> the loss to minimise, for a network whose
+    training output is more than one tensor; None: the ``--loss`` of output and target."""
+    metric: str = "psnr_pq"
+    """The validation metric the training log reports."""
+    domain: str = "BT.709 R'G'B' [0,1] -> PQ BT.2020 R'G'B' [0,1]"
+    """The network's input and output, for the model card."""
 
 
-SAMPLERS: dict[str, Sampler] = {"itm": Sampler(patch_batch, "single-frame patches")}
+SAMPLERS: dict[str, Sampler] = {
+    "itm": Sampler(patch_batch, "single-frame patches"),
+    "alt-exp": Sampler(alt_exp_batch, "alternating-exposure clips", objective=coarse_to_fine_loss,
+                       metric="psnr_mu", domain="gamma-2.2 LDR frames [0,1] and their stops -> BT.709 "
+                                                "radiance (1.0: the EV 0 clipping level)"),
+}
 """The sampler of each task ``hdrconv train`` trains."""

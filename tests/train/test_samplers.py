@@ -28,3 +28,30 @@ def test_training_batches_draw_only_from_the_chosen_tone_mappers(monkeypatch):
                         or real(rel, nits, recipe))
     samplers.itm_batch(graphics_scenes(1, seed=0), np.random.default_rng(0), 12, 32, ("hable", "eetf"))
     assert len(drawn) == 12 and set(drawn) == {"hable", "eetf"}
+
+
+def test_alternating_exposure_clips_cycle_their_exposures_with_the_centre_radiance(tmp_path):
+    from hdrconv.models.learned import CoarseToFine2, CoarseToFine3
+    from hdrconv.train.config import TrainConfig
+    from hdrconv.train.samplers import SAMPLERS, alt_exp_batch
+
+    scenes = load_scenes(list_hdr_images(write_hdr_folder(tmp_path, ["a.exr"])), 1024)
+    config = TrainConfig(model="c2f-2exp", data="", out="", steps=1, batch_size=8, patch=32)
+    (ldr, stops), radiance = alt_exp_batch(scenes, np.random.default_rng(6), config, CoarseToFine2)
+    (ldr_b, _), radiance_b = alt_exp_batch(scenes, np.random.default_rng(6), config, CoarseToFine2)
+    assert ldr.shape == (8, 5, 3, 32, 32) and stops.shape == (8, 5) and radiance.shape == (8, 3, 32, 32)
+    assert torch.equal(ldr, ldr_b) and torch.equal(radiance, radiance_b)
+    assert torch.equal(ldr * 255, torch.round(ldr * 255))
+    assert all(set(s.abs().tolist()) <= {1, 2, 3} and torch.equal(s[::2], s[0].expand(3)) and s[0] == -s[1]
+               for s in stops)
+    assert {float(s[2] > 0) for s in stops} == {0.0, 1.0}  # the centre frame is low and high exposure
+    # the centre LDR frame is its radiance through the camera, up to noise, the CRF error and clipping
+    centre = ldr[:, 2].double()
+    seen = (centre > 0.2) & (centre < 0.8)
+    through = (radiance.double() * torch.exp2(stops[:, 2]).double().view(-1, 1, 1, 1)).clamp(0, 1)
+    for c, t, m in zip(centre, through, seen):  # each clip's CRF is monotonic
+        ranks = [np.argsort(np.argsort(v[m].numpy())) for v in (c, t)]
+        assert np.corrcoef(*ranks)[0, 1] > 0.95
+    (ldr3, stops3), _ = alt_exp_batch(scenes, np.random.default_rng(5), config, CoarseToFine3)
+    assert ldr3.shape[1] == 7 and all(len(set(s.tolist())) == 3 for s in stops3)
+    assert SAMPLERS["alt-exp"].objective is not None and SAMPLERS["alt-exp"].metric == "psnr_mu"

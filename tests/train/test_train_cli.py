@@ -40,3 +40,23 @@ def test_train_command_errors_map_to_exit_codes(tmp_path, capsys):
                  "--steps", "1"]) == 66
     assert main(base[:-1] + [str(tmp_path / "no" / "dir.pt"), "--steps", "1"]) == 73
     assert "hdrconv: error:" in capsys.readouterr().err
+
+
+def test_train_command_trains_an_alternating_exposure_model(tmp_path, capsys):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # see tests/models/test_alternating_arch.py: tiny tensors, busy CPU
+    try:
+        data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+        out = tmp_path / "c2f.pt"
+        assert main(["train", "c2f-2exp", "--data", str(data), "--out", str(out), "--steps", "2",
+                     "--batch-size", "2", "--patch", "32", "--log-every", "1", "--json"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    captured = capsys.readouterr()
+    assert "step 2: loss" in captured.err and "validation psnr_mu" in captured.err
+    card = json.loads(captured.out)
+    assert card["task"] == "alt-exp" and card["training"]["steps_done"] == 2 and card["validation"]["baselines"] == {}
+    assert set(card["validation"]["final"]) >= {"psnr_mu", "psnr_pq"}
+    from hdrconv.models.registry import create
+
+    assert create("c2f-2exp", weights=str(out)).trained
