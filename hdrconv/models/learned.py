@@ -11,8 +11,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from hdrconv.color.conventions import HDR_COLOURSPACE, PQ_PEAK_NITS, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
-from hdrconv.color.gamut import RGB_to_RGB
+from hdrconv.color.conventions import PQ_PEAK_NITS
 from hdrconv.errors import UsageError
 from hdrconv.models.alternating_arch import AlternatingExposureNet
 from hdrconv.models.anchored_arch import AnchoredITMNet
@@ -107,9 +106,8 @@ class CoarseToFineModel(LearnedModel):
 
     One target per window with ``exposures`` frames of context on each side; the frames are the gamma-2.2
     LDR frames of the ``alt-exp`` domain (:mod:`hdrconv.models.base`) and :attr:`Window.exposures`
-    their stops. The network's radiance (1.0: the EV 0 clipping level) is placed with the EV 0 clipping
-    level at the reference white, :data:`~hdrconv.color.conventions.REFERENCE_WHITE_NITS`, in BT.2020
-    (:func:`radiance_to_nits`).
+    their stops. Out: the network's BT.709 scene radiance (1.0: the EV 0 clipping level, never
+    negative), the ``alt-exp`` output domain, which ``hdrconv alt-exp`` places in cd/m2.
     """
 
     task: ClassVar[str] = "alt-exp"
@@ -144,15 +142,8 @@ class CoarseToFineModel(LearnedModel):
                                                     enabled=dtype is not None):
             for t in range(len(window.indices))[window.targets]:
                 hdr, _, _ = self.net(frames[None, t - k:t + k + 1], stops[None, t - k:t + k + 1])
-                out.append(radiance_to_nits(hdr[0].float()))
+                out.append(hdr[0].float().clamp_(min=0))
         return torch.stack(out).to(window.frames.device), state
-
-
-def radiance_to_nits(radiance: torch.Tensor) -> torch.Tensor:
-    """Radiance in units of the EV 0 clipping level (BT.709) -> linear BT.2020 cd/m2, the EV 0 clipping
-    level at the reference white, within the PQ range."""
-    nits = RGB_to_RGB(radiance, SDR_COLOURSPACE, HDR_COLOURSPACE, scale=REFERENCE_WHITE_NITS)
-    return nits.clamp_(0, PQ_PEAK_NITS)
 
 
 @register
