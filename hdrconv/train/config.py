@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from hdrconv.data.family import TONE_MAPPERS
 from hdrconv.errors import UsageError
 
-BASELINES = ("bt2408", "bt2446a", "bt2446c")
-"""Analytic models whose validation metrics go into every model card."""
+BASELINES = ("bt2408", "bt2446a", "bt2446c", "merge")
+"""Analytic models whose validation metrics go into the model cards: each card gets those of its task
+(:func:`hdrconv.train.loop.task_baselines`; ``merge`` for alt-exp models)."""
 
 
 
