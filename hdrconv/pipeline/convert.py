@@ -82,7 +82,7 @@ def check_output(input_path: str, output: str, force: bool) -> str:
 def _temp_paths(output: str) -> tuple[Path, Path]:
     out = Path(tempfile.gettempdir(), "stdout.mkv") if output == STDOUT else Path(output)
     stem = f".{out.name}.hdrconv-{os.getpid()}"
-    return out.with_name(stem + ".video.mkv"), out.with_name(stem + ".tmp" + out.suffix)
+    return out.with_name(stem + ".video.mov"), out.with_name(stem + ".tmp" + out.suffix)
 
 
 class _Worker(threading.Thread):
@@ -189,6 +189,7 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
     # the first decoded frame fixes the time base the encoder needs; the decoder thread reports it
     first = threading.Event()
     encoder_box: list[HevcEncoder] = []
+    nudged: list[int] = []
 
     def decode():
         nonlocal time_base
@@ -239,6 +240,11 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
                 break
             pts, rgb = item
             pts = pts if pts is not None else (0 if last_pts is None else last_pts + step)
+            if last_pts is not None and pts <= last_pts:
+                # the muxer refuses a frame at (or before) the time of the one before it; moved one tick
+                # of the time base later it is kept (dropped, the output would miss a frame of the source)
+                nudged.append(pts)
+                pts = last_pts + 1
             last_pts = pts
             enc.write(rgb, pts, step)
         if not stop.is_set():
@@ -269,6 +275,9 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
             raise InputDataError(f"{input_path}: no video frame could be decoded")
         if decoder.bad_packets:
             warn(f"{decoder.bad_packets} damaged video packet(s) skipped")
+        if nudged:
+            warn(f"{len(nudged)} frame(s) with the timestamp of the frame before them moved "
+                 f"{time_base} s later (first at {float(nudged[0] * time_base):.3f} s)")
         truncated = _truncation(info, decoder)
         if truncated:
             if not allow_truncated:

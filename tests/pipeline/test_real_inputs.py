@@ -1,0 +1,100 @@
+"""Unusual but real inputs (issue 15): variable frame rate, odd sizes, rotation, interlacing, streams
+the output cannot carry. Each input is made here with the bundled ffmpeg; each conversion is checked
+for its exit code, its message, its frames and their timestamps, and by ``check_hdr10.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import pytest
+
+from hdrconv.models import create
+from hdrconv.pipeline.convert import convert
+from tests.media import ffmpeg
+from tests.pipeline.test_convert import FAST, check_hdr10
+from tests.test_cli import run
+
+
+def frame_times(path: Path) -> list[float]:
+    with av.open(str(path)) as c:
+        return [f.time for f in c.decode(c.streams.video[0])]
+
+
+def events_of(src: Path, out: Path, model: str = "bt2408") -> list[dict]:
+    """The events of a conversion (in-process: the CLI costs seconds of start-up per run)."""
+    events: list[dict] = []
+    convert(str(src), str(out), create(model), FAST, emit=events.append)
+    return events
+
+
+def warnings(events: list[dict]) -> list[str]:
+    return [e["message"] for e in events if e["event"] == "warning"]
+
+
+def test_irregular_timestamps_survive_exactly(tmp_path):
+    # the issue's clip: 24 fps, a second's pause after frame 24, every third frame 13 ms late
+    src = tmp_path / "irregular.mkv"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x48:r=24:d=2", "-vf",
+           "settb=1/1000,setpts='(N/24+if(gte(N,24),(N-24)/24,0)+0.013*mod(N,3))/TB'",
+           "-fps_mode", "passthrough", "-enc_time_base", "1:1000", "-c:v", "libx264", "-preset", "ultrafast",
+           str(src))
+    out = tmp_path / "out.mkv"
+    events = events_of(src, out)
+    assert events[-1]["frames"] == 48 and not warnings(events)
+    assert frame_times(out) == pytest.approx(frame_times(src), abs=1e-9)
+    check_hdr10(out, src)
+
+
+def test_24_and_30_fps_concatenation_keeps_both_rates(tmp_path):
+    parts = []
+    for rate in (24, 30):
+        parts.append(tmp_path / f"part{rate}.mp4")
+        ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=64x48:r={rate}:d=0.5", "-c:v", "libx264", "-preset", "ultrafast",
+               "-video_track_timescale", "90000", str(parts[-1]))
+    (tmp_path / "list.txt").write_text("".join(f"file '{p}'\n" for p in parts))
+    src = tmp_path / "joined.mp4"
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(tmp_path / "list.txt"), "-c", "copy", str(src))
+    out = tmp_path / "out.mp4"
+    events_of(src, out)
+    want, got = frame_times(src), frame_times(out)
+    assert len(want) == len(got) == 27
+    assert got == pytest.approx(want, abs=1e-9)  # in the source's 1/90000: Matroska would round to 1 ms
+    assert got[-1] - got[-2] == pytest.approx(1 / 30, abs=0.001)
+    check_hdr10(out, src)
+
+
+def test_duplicate_timestamp_is_moved_with_a_warning(tmp_path):
+    src = tmp_path / "dup.mkv"
+    # frame 5 carries frame 4's timestamp
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x48:r=24:d=0.5", "-vf", "settb=1/1000,setpts='(N-eq(N,5))*0.042/TB'",
+           "-fps_mode", "passthrough", "-enc_time_base", "1:1000", "-c:v", "libx264", "-preset", "ultrafast",
+           "-bf", "0", str(src))
+    out = tmp_path / "out.mkv"
+    events = events_of(src, out)
+    want = frame_times(src)
+    assert len(want) == 12 and want[4] == want[5]
+    assert frame_times(out) == pytest.approx(want[:5] + [want[5] + 0.001] + want[6:], abs=1e-9)
+    assert events[-1]["frames"] == 12
+    assert warnings(events) == ["1 frame(s) with the timestamp of the frame before them moved 1/1000 s later "
+                                "(first at 0.168 s)"]
+    check_hdr10(out, src)
+
+
+def test_odd_size_warns_on_stderr_and_in_json(tmp_path):
+    src = tmp_path / "odd.mkv"
+    # flat: x265 ultrafast rings on testsrc's sharp edges beyond the MaxCLL check_hdr10 accepts
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x8090a0:s=641x359:r=24:d=0.125", "-c:v", "ffv1", "-pix_fmt", "yuv420p",
+           str(src))
+    message = "odd size 641x359: HEVC 4:2:0 needs even dimensions, the output is 640x358 (last column/row dropped)"
+    out = tmp_path / "out.mkv"
+    events = events_of(src, out)  # what --json prints, one object a line
+    assert warnings(events) == [message] and events[-1]["frames"] == 3
+    assert events[1] == {"event": "warning", "message": message}  # right after "start"
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert (v.codec_context.width, v.codec_context.height) == (640, 358)
+    check_hdr10(out, src)
+    r = run("itm", str(src), str(tmp_path / "plain.mkv"), "--x265-preset", "ultrafast", "--model", "bt2408")
+    assert r.returncode == 0, r.stderr
+    assert f"hdrconv: warning: {message}" in r.stderr.splitlines()
