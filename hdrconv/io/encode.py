@@ -207,8 +207,10 @@ def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: Conte
     """
     warnings = []
     args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-copyts",
-            "-mastering_display", mastering.x265(), "-content_light", f"{cll.max_cll},{cll.max_fall}",
-            "-i", os.path.abspath(video), "-i", os.path.abspath(info.path), "-map", "0:v:0", "-c:v", "copy",
+            "-mastering_display", mastering.x265(), "-content_light", f"{cll.max_cll},{cll.max_fall}"]
+    if info.rotation or info.hflip:  # the source's display matrix, carried: the frames are not turned
+        args += ["-display_rotation", f"{info.rotation:g}"] + (["-display_hflip"] if info.hflip else [])
+    args += ["-i", os.path.abspath(video), "-i", os.path.abspath(info.path), "-map", "0:v:0", "-c:v", "copy",
             "-map_metadata", "1", "-map_chapters", "1"]
     audio = [s for s in info.streams if s.type == "audio"]
     for i, s in enumerate(audio):

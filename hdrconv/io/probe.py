@@ -7,7 +7,9 @@ convention (mpv, VLC, browsers): height >= 720 is BT.709, smaller is BT.601.
 from __future__ import annotations
 
 import errno
+import math
 import os
+import struct
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
@@ -76,6 +78,11 @@ class MediaInfo:
     hdr: bool
     hdr_reason: str | None
     streams: list[StreamInfo]
+    rotation: float = 0.0
+    """Display matrix of the video: degrees the picture is turned counter-clockwise for display (as
+    ffmpeg's ``-display_rotation``), applied after :attr:`hflip`."""
+    hflip: bool = False
+    """The display matrix mirrors the picture left to right (ffmpeg's ``-display_hflip``)."""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -159,6 +166,24 @@ def hdr_verdict(colour: ColourInfo, frame: av.VideoFrame | None) -> str | None:
     return None
 
 
+def display_matrix(frame: av.VideoFrame | None) -> tuple[float, bool]:
+    """The frame's display matrix as ffmpeg's ``-display_rotation`` and ``-display_hflip``: the angle in
+    degrees and whether the picture is mirrored (``(0.0, False)`` without a matrix).
+
+    FFmpeg's matrix (libavutil/display.h, 16.16 fixed point, row major) for rotation θ is
+    ``[[cos θ, -sin θ], [sin θ, cos θ]]``; mirroring negates its first column, which makes the
+    determinant negative. A vertical flip is a mirror turned 180°.
+    """
+    for sd in frame.side_data if frame is not None else ():
+        if str(sd.type).split(".")[-1] == "DISPLAYMATRIX":
+            a, b, _, c, d, *_ = struct.unpack("<9i", bytes(sd)[:36])
+            hflip = a * d - b * c < 0
+            if hflip:
+                a, c = -a, -c
+            return round(math.degrees(math.atan2(c, a)), 2) % 360, hflip
+    return 0.0, False
+
+
 def _tag_seconds(tag: str | None) -> float | None:
     """Matroska's per-stream ``DURATION`` tag (``HH:MM:SS.nnnnnnnnn``) in seconds."""
     try:
@@ -198,10 +223,11 @@ def _probe_container(c: av.container.InputContainer, path: str, decode_first: bo
     streams = [StreamInfo(s.index, s.type, s.codec_context.name if s.codec_context else "?",
                           s.metadata.get("language"), s.metadata.get("title")) for s in c.streams]
     fmt = frame.format if frame is not None else v.format
+    rotation, hflip = display_matrix(frame)
     return MediaInfo(path=path, format=c.format.name, duration=duration,
                      width=frame.width if frame is not None else cc.width,
                      height=frame.height if frame is not None else cc.height,
                      fps=float(rate), frame_rate=Fraction(rate), frames_expected=expected,
                      frames_header=v.frames or None, video_duration=video_duration,
                      pix_fmt=fmt.name if fmt else "?", bit_depth=_bit_depth(fmt), colour=colour,
-                     hdr=reason is not None, hdr_reason=reason, streams=streams)
+                     hdr=reason is not None, hdr_reason=reason, streams=streams, rotation=rotation, hflip=hflip)

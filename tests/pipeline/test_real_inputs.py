@@ -9,8 +9,10 @@ from pathlib import Path
 import av
 import pytest
 
+from hdrconv.io.probe import display_matrix, probe
 from hdrconv.models import create
 from hdrconv.pipeline.convert import convert
+from hdrconv.reporting import print_probe
 from tests.media import ffmpeg
 from tests.pipeline.test_convert import FAST, check_hdr10
 from tests.test_cli import run
@@ -98,3 +100,27 @@ def test_odd_size_warns_on_stderr_and_in_json(tmp_path):
     r = run("itm", str(src), str(tmp_path / "plain.mkv"), "--x265-preset", "ultrafast", "--model", "bt2408")
     assert r.returncode == 0, r.stderr
     assert f"hdrconv: warning: {message}" in r.stderr.splitlines()
+
+
+@pytest.mark.parametrize("flags, suffix, want", [(("-display_rotation", "90"), ".mp4", (90.0, False)),
+                                                 (("-display_rotation", "270", "-display_hflip"), ".mkv",
+                                                  (270.0, True))])
+def test_display_matrix_is_carried_and_probed(tmp_path, capsys, flags, suffix, want):
+    plain = tmp_path / "p.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x48:r=24:d=0.25", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", str(plain))
+    src = tmp_path / "rotated.mp4"
+    ffmpeg(*flags, "-i", str(plain), "-c", "copy", str(src))
+    info = probe(str(src))
+    assert (info.rotation, info.hflip) == want
+    print_probe(info)
+    assert f"turned {want[0]:g}° counter-clockwise" + (", mirrored" if want[1] else "") in capsys.readouterr().out
+    out = tmp_path / f"out{suffix}"
+    events_of(src, out)
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert (v.codec_context.width, v.codec_context.height) == (64, 48)  # turned on display, not here
+        assert display_matrix(next(c.decode(v))) == want
+    # Matroska counts time in milliseconds
+    assert frame_times(out) == pytest.approx(frame_times(src), abs=0.0005 if suffix == ".mkv" else 1e-9)
+    check_hdr10(out, src)
