@@ -198,6 +198,30 @@ def _subtitle_plan(info: MediaInfo, container: str) -> tuple[list[str], dict[str
     return maps, codecs, warnings
 
 
+def _dropped_streams(info: MediaInfo, container: str) -> list[str]:
+    """Warnings for the streams stage 2 does not map (subtitles are :func:`_subtitle_plan`'s)."""
+    video = [s for s in info.streams if s.type == "video"]
+    carried = next((s for s in info.streams if s.type == "data" and s.timecode and s.timecode == info.timecode), None)
+    warnings = []
+    if info.alpha:
+        warnings.append(f"video stream {video[0].index} ({info.pix_fmt}): its alpha (transparency) plane is "
+                        "dropped, HDR10 has none")
+    for s in info.streams:
+        if s.type == "video" and s is not video[0]:
+            what = "cover art" if s.attached_pic else "second video track"
+            warnings.append(f"video stream {s.index} ({s.codec}, {what}) dropped: the output has one video track, "
+                            "the converted one")
+        elif s.type == "data" and s is not carried:
+            what = f"timecode track, {s.timecode}" if s.timecode else "data"
+            warnings.append(f"data stream {s.index} ({what}) dropped: not carried to the output")
+        elif s.type == "attachment" and container == "mp4":
+            warnings.append(f"attachment {s.index} ({s.filename or s.codec}) dropped: MP4 cannot carry attachments "
+                            "(use .mkv to keep it)")
+        elif s.type not in ("video", "audio", "subtitle", "attachment", "data"):
+            warnings.append(f"stream {s.index} ({s.type}) dropped: not carried to the output")
+    return warnings
+
+
 def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: ContentLightLevel,
                mastering: MasteringDisplay) -> tuple[list[str], list[str]]:
     """ffmpeg arguments of stage 2 and the warnings to show (streams converted or dropped).
@@ -225,7 +249,7 @@ def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: Conte
         args += ["-map", m]
     for k, v in sub_codecs.items():
         args += [f"-{k}", v]
-    warnings += sub_warnings
+    warnings += sub_warnings + _dropped_streams(info, container)
     if container == "mp4":
         args += ["-tag:v", "hvc1", "-movflags", "+faststart", "-f", "mp4"]
     else:

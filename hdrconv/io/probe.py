@@ -55,6 +55,12 @@ class StreamInfo:
     codec: str
     language: str | None = None
     title: str | None = None
+    filename: str | None = None
+    """An attachment's file name (Matroska fonts)."""
+    attached_pic: bool = False
+    """A picture shown for the file (cover art), not a video track."""
+    timecode: str | None = None
+    """The start timecode of a timecode track (MP4/QuickTime ``tmcd``)."""
 
 
 @dataclass
@@ -83,6 +89,11 @@ class MediaInfo:
     ffmpeg's ``-display_rotation``), applied after :attr:`hflip`."""
     hflip: bool = False
     """The display matrix mirrors the picture left to right (ffmpeg's ``-display_hflip``)."""
+    alpha: bool = False
+    """The video has an alpha (transparency) plane."""
+    timecode: str | None = None
+    """The file's start timecode (global metadata): the remux's ``-map_metadata`` carries it, and the MP4
+    muxer writes a timecode track for it."""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -221,7 +232,9 @@ def _probe_container(c: av.container.InputContainer, path: str, decode_first: bo
     colour = colour_info(v, frame)
     reason = hdr_verdict(colour, frame)
     streams = [StreamInfo(s.index, s.type, s.codec_context.name if s.codec_context else "?",
-                          s.metadata.get("language"), s.metadata.get("title")) for s in c.streams]
+                          s.metadata.get("language"), s.metadata.get("title"), s.metadata.get("filename"),
+                          bool(s.disposition & av.stream.Disposition.attached_pic),
+                          s.metadata.get("timecode") if s.type == "data" else None) for s in c.streams]
     fmt = frame.format if frame is not None else v.format
     rotation, hflip = display_matrix(frame)
     return MediaInfo(path=path, format=c.format.name, duration=duration,
@@ -230,4 +243,6 @@ def _probe_container(c: av.container.InputContainer, path: str, decode_first: bo
                      fps=float(rate), frame_rate=Fraction(rate), frames_expected=expected,
                      frames_header=v.frames or None, video_duration=video_duration,
                      pix_fmt=fmt.name if fmt else "?", bit_depth=_bit_depth(fmt), colour=colour,
-                     hdr=reason is not None, hdr_reason=reason, streams=streams, rotation=rotation, hflip=hflip)
+                     hdr=reason is not None, hdr_reason=reason, streams=streams, rotation=rotation, hflip=hflip,
+                     alpha=fmt is not None and any(comp.is_alpha for comp in fmt.components),
+                     timecode=c.metadata.get("timecode"))

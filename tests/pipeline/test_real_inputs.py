@@ -124,3 +124,43 @@ def test_display_matrix_is_carried_and_probed(tmp_path, capsys, flags, suffix, w
     # Matroska counts time in milliseconds
     assert frame_times(out) == pytest.approx(frame_times(src), abs=0.0005 if suffix == ".mkv" else 1e-9)
     check_hdr10(out, src)
+
+
+def test_second_video_and_cover_art_dropped_with_warnings_timecode_kept(tmp_path):
+    cover = tmp_path / "cover.png"
+    ffmpeg("-f", "lavfi", "-i", "color=red:s=32x32", "-frames:v", "1", str(cover))
+    src = tmp_path / "many.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x48:r=24:d=0.25", "-f", "lavfi", "-i", "testsrc=s=32x24:r=24:d=0.25",
+           "-i", str(cover), "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", "-c:v:2", "png", "-disposition:v:2", "attached_pic",
+           "-timecode", "01:00:00:00", str(src))
+    out = tmp_path / "out.mp4"
+    events = events_of(src, out)
+    # ffmpeg writes a timecode track for each of the three video streams (2, 3, 4); the file's timecode
+    # is kept, so one of them is in the output
+    assert warnings(events) == [
+        "video stream 1 (h264, second video track) dropped: the output has one video track, the converted one",
+        *[f"data stream {i} (timecode track, 01:00:00:00) dropped: not carried to the output" for i in (3, 4)],
+        "video stream 5 (png, cover art) dropped: the output has one video track, the converted one"]
+    assert events[-1]["frames"] == 6 and events[-1]["warnings"] == warnings(events)
+    with av.open(str(out)) as c:
+        assert [(s.type, s.metadata.get("timecode")) for s in c.streams] == [("video", "01:00:00:00"), ("data", "01:00:00:00")]
+    check_hdr10(out, src)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_alpha_and_fonts_dropped_with_warnings(tmp_path, suffix):
+    font = tmp_path / "font.ttf"
+    font.write_bytes(bytes(range(256)) * 4)  # what the file holds does not matter to the muxers
+    src = tmp_path / "alpha.mkv"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x48:r=24:d=0.25,format=yuva420p", "-c:v", "ffv1",
+           "-attach", str(font), "-metadata:s:t", "mimetype=application/x-truetype-font", str(src))
+    out = tmp_path / f"out{suffix}"
+    events = events_of(src, out)
+    alpha = "video stream 0 (yuva420p): its alpha (transparency) plane is dropped, HDR10 has none"
+    fonts = "attachment 1 (font.ttf) dropped: MP4 cannot carry attachments (use .mkv to keep it)"
+    assert warnings(events) == ([alpha, fonts] if suffix == ".mp4" else [alpha])
+    with av.open(str(out)) as c:
+        assert [s.type for s in c.streams] == (["video"] if suffix == ".mp4" else ["video", "attachment"])
+    assert events[-1]["frames"] == 6
+    check_hdr10(out, src)
