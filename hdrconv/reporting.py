@@ -92,6 +92,8 @@ def print_probe(info) -> None:
     t.add_column()
     t.add_row("container", info.format)
     t.add_row("video", f"{info.width}x{info.height} {info.pix_fmt} ({info.bit_depth}-bit), {info.fps:.3f} fps")
+    if info.interlaced:
+        t.add_row("scan", f"interlaced, {info.interlaced}")
     if info.rotation or info.hflip:
         t.add_row("display", f"turned {info.rotation:g}° counter-clockwise" + (", mirrored" if info.hflip else "")
                   + " (display matrix)")

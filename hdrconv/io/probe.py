@@ -17,6 +17,9 @@ import av
 
 from hdrconv.errors import InputDataError, InputMissingError
 
+# FFmpeg's AVFieldOrder -> which field comes first (TB/BT: coded in one order, shown in the other)
+FIELD_ORDERS = {2: "top field first", 3: "bottom field first", 4: "top field first", 5: "bottom field first"}
+
 # ITU-T H.273 code points -> FFmpeg's names
 PRIMARIES = {1: "bt709", 2: "unknown", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m",
              8: "film", 9: "bt2020", 10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}
@@ -91,6 +94,9 @@ class MediaInfo:
     """The display matrix mirrors the picture left to right (ffmpeg's ``-display_hflip``)."""
     alpha: bool = False
     """The video has an alpha (transparency) plane."""
+    interlaced: str | None = None
+    """``"top field first"`` or ``"bottom field first"`` for interlaced video (the stream's field order,
+    or the first frame's flag where the field order is unknown), else ``None``."""
     timecode: str | None = None
     """The file's start timecode (global metadata): the remux's ``-map_metadata`` carries it, and the MP4
     muxer writes a timecode track for it."""
@@ -245,4 +251,5 @@ def _probe_container(c: av.container.InputContainer, path: str, decode_first: bo
                      pix_fmt=fmt.name if fmt else "?", bit_depth=_bit_depth(fmt), colour=colour,
                      hdr=reason is not None, hdr_reason=reason, streams=streams, rotation=rotation, hflip=hflip,
                      alpha=fmt is not None and any(comp.is_alpha for comp in fmt.components),
-                     timecode=c.metadata.get("timecode"))
+                     timecode=c.metadata.get("timecode"), interlaced=FIELD_ORDERS.get(
+                         cc.field_order, "top field first" if frame is not None and frame.interlaced_frame else None))

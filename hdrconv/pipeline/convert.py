@@ -179,6 +179,8 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
     if info.width % 2 or info.height % 2:
         warn(f"odd size {info.width}x{info.height}: HEVC 4:2:0 needs even dimensions, "
                         f"the output is {decoder.width}x{decoder.height} (last column/row dropped)")
+    if info.interlaced:
+        warn(f"interlaced video ({info.interlaced}): deinterlaced with bwdif, one frame per frame")
 
     stop = threading.Event()
     failed: list[BaseException] = []
