@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import torch
 
 from hdrconv.color.conventions import PQ_PEAK_NITS
-from hdrconv.models.anchored_arch import AnchoredITMNet
+from hdrconv.models.anchored_arch import MASTERING_PEAK_NITS, AnchoredITMNet
 from hdrconv.models.base import LearnedModel
 from hdrconv.models.fast_arch import FastITMNet
 from hdrconv.models.irnet_arch import IRNet
@@ -82,6 +82,7 @@ class AnchoredITMModel(LearnedModel):
 
     name = "anchored"
     summary = "BT.2446 Method A + learned bounded corrections (exposure curve, saturation, local gain)"
+    peak_nits = MASTERING_PEAK_NITS
     default_arch: ClassVar[dict] = {}
     beta: ClassVar[float] = FastITMModel.beta
     """Temporal smoothing of the global parameters, as FastITM's."""

@@ -23,6 +23,7 @@ from typing import Callable
 
 import torch
 
+from hdrconv.color.bt2390 import eetf_BT2390_max_RGB
 from hdrconv.color.conventions import PQ_PEAK_NITS, ContentLightLevel
 from hdrconv.errors import InputDataError, Interrupted, OutputError, UsageError
 from hdrconv.io.decode import VideoDecoder
@@ -188,6 +189,7 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
     frames_in: queue.Queue = queue.Queue(maxsize=2)
     frames_out: queue.Queue = queue.Queue(maxsize=2)
     meter = LightLevelMeter()
+    peak = settings.mastering.max_nits
     # the first decoded frame fixes the time base the encoder needs; the decoder thread reports it
     first = threading.Event()
     encoder_box: list[HevcEncoder] = []
@@ -216,6 +218,9 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
                 for window, hdr in windows.run(model, decoded()):
                     # PQ ends at 10000 cd/m2; float16 frames for the encoder end at 65504
                     hdr = hdr.float().clamp_(0, PQ_PEAK_NITS).cpu()
+                    if model.peak_nits > peak:  # what the file signals is what its display can show
+                        # clamped: the float32 PQ round trip ends the EETF at 600.00003 for 600
+                        hdr = eetf_BT2390_max_RGB(hdr, model.peak_nits, peak).clamp_(max=peak)
                     meter.update(hdr)
                     for pts, h in zip(window.timestamps[window.targets], hdr):
                         if not _put(frames_out, (pts, h), stop):
