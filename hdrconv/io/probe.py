@@ -88,8 +88,8 @@ class MediaInfo:
     hdr_reason: str | None
     streams: list[StreamInfo]
     rotation: float = 0.0
-    """Display matrix of the video: degrees the picture is turned counter-clockwise for display (as
-    ffmpeg's ``-display_rotation``), applied after :attr:`hflip`."""
+    """Display matrix of the video: degrees the picture is turned counter-clockwise for display, as
+    ffmpeg's ``-display_rotation``, which with :attr:`hflip` (``-display_hflip``) rebuilds the matrix."""
     hflip: bool = False
     """The display matrix mirrors the picture left to right (ffmpeg's ``-display_hflip``)."""
     alpha: bool = False
