@@ -111,11 +111,10 @@ class HevcEncoder:
                  .video.filter("zscale", tin="linear", pin="bt2020", npl=1, p="bt2020",
                                t="smpte2084", m="bt2020nc", r="tv")
                  .filter("format", "yuv420p10le"))
-        out = ffmpeg.output(video, os.path.abspath(self.path), format="mov", vcodec="libx265", preset=s.preset,
+        out = ffmpeg.output(video, os.path.abspath(self.path), format="matroska", vcodec="libx265", preset=s.preset,
                             crf=s.crf, pix_fmt="yuv420p10le", color_primaries="bt2020",
                             color_trc="smpte2084", colorspace="bt2020nc", color_range="tv",
                             fps_mode="passthrough", enc_time_base=f"{tb.numerator}:{tb.denominator}",
-                            video_track_timescale=tb.denominator,
                             **{"x265-params": s.x265_param_string()})
         return ffmpeg.compile(out.global_args("-hide_banner", "-loglevel", "error", "-copyts"),
                               cmd=FFMPEG, overwrite_output=True)

@@ -83,7 +83,7 @@ def check_output(input_path: str, output: str, force: bool) -> str:
 def _temp_paths(output: str) -> tuple[Path, Path]:
     out = Path(tempfile.gettempdir(), "stdout.mkv") if output == STDOUT else Path(output)
     stem = f".{out.name}.hdrconv-{os.getpid()}"
-    return out.with_name(stem + ".video.mov"), out.with_name(stem + ".tmp" + out.suffix)
+    return out.with_name(stem + ".video.mkv"), out.with_name(stem + ".tmp" + out.suffix)
 
 
 class _Worker(threading.Thread):
