@@ -131,6 +131,11 @@ def print_probe(info) -> None:
     t.add_column()
     t.add_row("container", info.format)
     t.add_row("video", f"{info.width}x{info.height} {info.pix_fmt} ({info.bit_depth}-bit), {info.fps:.3f} fps")
+    if info.interlaced:
+        t.add_row("scan", f"interlaced, {info.interlaced}")
+    if info.rotation or info.hflip:
+        t.add_row("display", f"turned {info.rotation:g}° counter-clockwise" + (", mirrored" if info.hflip else "")
+                  + " (display matrix)")
     t.add_row("duration", f"{info.duration:.3f} s" if info.duration else "unknown")
     t.add_row("frames", str(info.frames_expected) if info.frames_expected else "unknown")
     t.add_row("colour tags", f"primaries {c.primaries}, transfer {c.transfer}, matrix {c.matrix}, range {c.range}")

@@ -6,6 +6,12 @@ matrix, range and bit depth resolved by :func:`hdrconv.io.probe.colour_info`. (s
 output is not exact: it maps 8-bit white to 65280/65535.) Chroma is upsampled bilinearly. Sources with BT.601 or BT.2020
 primaries are converted to BT.709 in linear light (BT.1886), clipping what lies outside BT.709.
 
+Interlaced video (:attr:`MediaInfo.interlaced`) is deinterlaced with FFmpeg's ``bwdif`` through PyAV's
+filter graph, one frame out per frame in (``mode=send_frame``): every frame keeps its timestamp and the
+output its frame rate (field rate would double the frames to encode); ``deint=interlaced`` leaves the
+frames flagged progressive in mixed streams untouched. Converting the fields woven together would put
+combing into every moving edge, and the model would expand it.
+
 Odd widths/heights: HEVC 4:2:0 needs even dimensions and its cropping window cannot remove a single
 luma column, so the last column and/or row is dropped here, before the model and before the light
 levels are measured.
@@ -80,7 +86,8 @@ class VideoDecoder:
         try:
             v = c.streams.video[0]
             v.thread_type = "AUTO"
-            for packet in c.demux(v):
+            deinterlace = _Deinterlacer(v) if self.info.interlaced else None
+            for packet in c.demux(v):  # the last, empty packet flushes the decoder
                 try:
                     frames = v.decode(packet)
                 except av.error.InvalidDataError:
@@ -89,6 +96,10 @@ class VideoDecoder:
                 except av.error.FFmpegError as e:
                     raise InputDataError(f"{self.info.path}: decoding failed after {self.decoded} "
                                          f"frames ({e.strerror or e})") from None
+                if deinterlace is not None:
+                    frames = [out for f in frames for out in deinterlace(f)]
+                    if packet.size == 0:
+                        frames += deinterlace(None)
                 for frame in frames:
                     self._extend_span(frame, v)
                     yield DecodedFrame(self.decoded, frame.pts, frame.time_base or v.time_base,
@@ -124,3 +135,25 @@ class VideoDecoder:
             lin = RGB_to_RGB(eotf_BT1886(rgb), self._primaries, SDR_COLOURSPACE)
             rgb = eotf_inverse_BT1886(lin.clamp_(0, 1))
         return rgb
+
+
+class _Deinterlacer:
+    """``bwdif`` in a PyAV filter graph: frames in, deinterlaced frames out (one frame late; ``None``
+    flushes the last)."""
+
+    def __init__(self, stream: av.video.stream.VideoStream):
+        self._graph = av.filter.Graph()
+        source = self._graph.add_buffer(template=stream)
+        bwdif = self._graph.add("bwdif", "mode=send_frame:parity=auto:deint=interlaced")
+        source.link_to(bwdif)
+        bwdif.link_to(self._graph.add("buffersink"))
+        self._graph.configure()
+
+    def __call__(self, frame: av.VideoFrame | None) -> list[av.VideoFrame]:
+        self._graph.vpush(frame)
+        out = []
+        while True:
+            try:
+                out.append(self._graph.vpull())
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return out

@@ -111,7 +111,7 @@ class HevcEncoder:
         self._proc: subprocess.Popen | None = None
 
     def args(self) -> list[str]:
-        s = self.settings
+        s, tb = self.settings, self.time_base
         video = (ffmpeg.input("pipe:0", format="nut")
                  .video.filter("zscale", tin="linear", pin="bt2020", npl=1, p="bt2020",
                                t="smpte2084", m="bt2020nc", r="tv")
@@ -119,7 +119,8 @@ class HevcEncoder:
         out = ffmpeg.output(video, os.path.abspath(self.path), format="matroska", vcodec="libx265", preset=s.preset,
                             crf=s.crf, pix_fmt="yuv420p10le", color_primaries="bt2020",
                             color_trc="smpte2084", colorspace="bt2020nc", color_range="tv",
-                            fps_mode="passthrough", **{"x265-params": s.x265_param_string()})
+                            fps_mode="passthrough", enc_time_base=f"{tb.numerator}:{tb.denominator}",
+                            **{"x265-params": s.x265_param_string()})
         return ffmpeg.compile(out.global_args("-hide_banner", "-loglevel", "error", "-copyts"),
                               cmd=FFMPEG, overwrite_output=True)
 
@@ -201,6 +202,30 @@ def _subtitle_plan(info: MediaInfo, container: str) -> tuple[list[str], dict[str
     return maps, codecs, warnings
 
 
+def _dropped_streams(info: MediaInfo, container: str) -> list[str]:
+    """Warnings for the streams stage 2 does not map (subtitles are :func:`_subtitle_plan`'s)."""
+    video = [s for s in info.streams if s.type == "video"]
+    carried = next((s for s in info.streams if s.type == "data" and s.timecode and s.timecode == info.timecode), None)
+    warnings = []
+    if info.alpha:
+        warnings.append(f"video stream {video[0].index} ({info.pix_fmt}): its alpha (transparency) plane is "
+                        "dropped, HDR10 has none")
+    for s in info.streams:
+        if s.type == "video" and s is not video[0]:
+            what = "cover art" if s.attached_pic else "second video track"
+            warnings.append(f"video stream {s.index} ({s.codec}, {what}) dropped: the output has one video track, "
+                            "the converted one")
+        elif s.type == "data" and s is not carried:
+            what = f"timecode track, {s.timecode}" if s.timecode else "data"
+            warnings.append(f"data stream {s.index} ({what}) dropped: not carried to the output")
+        elif s.type == "attachment" and container == "mp4":
+            warnings.append(f"attachment {s.index} ({s.filename or s.codec}) dropped: MP4 cannot carry attachments "
+                            "(use .mkv to keep it)")
+        elif s.type not in ("video", "audio", "subtitle", "attachment", "data"):
+            warnings.append(f"stream {s.index} ({s.type}) dropped: not carried to the output")
+    return warnings
+
+
 def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: ContentLightLevel,
                mastering: MasteringDisplay) -> tuple[list[str], list[str]]:
     """ffmpeg arguments of stage 2 and the warnings to show (streams converted or dropped).
@@ -210,8 +235,10 @@ def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: Conte
     """
     warnings = []
     args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-copyts",
-            "-mastering_display", mastering.x265(), "-content_light", f"{cll.max_cll},{cll.max_fall}",
-            "-i", os.path.abspath(video), "-i", os.path.abspath(info.path), "-map", "0:v:0", "-c:v", "copy",
+            "-mastering_display", mastering.x265(), "-content_light", f"{cll.max_cll},{cll.max_fall}"]
+    if info.rotation or info.hflip:  # the source's display matrix, carried: the frames are not turned
+        args += ["-display_rotation", f"{info.rotation:g}"] + (["-display_hflip"] if info.hflip else [])
+    args += ["-i", os.path.abspath(video), "-i", os.path.abspath(info.path), "-map", "0:v:0", "-c:v", "copy",
             "-map_metadata", "1", "-map_chapters", "1"]
     audio = [s for s in info.streams if s.type == "audio"]
     for i, s in enumerate(audio):
@@ -226,7 +253,7 @@ def remux_args(video: str, info: MediaInfo, out: str, container: str, cll: Conte
         args += ["-map", m]
     for k, v in sub_codecs.items():
         args += [f"-{k}", v]
-    warnings += sub_warnings
+    warnings += sub_warnings + _dropped_streams(info, container)
     if container == "mp4":
         args += ["-tag:v", "hvc1", "-movflags", "+faststart", "-f", "mp4"]
     else:

@@ -7,13 +7,18 @@ convention (mpv, VLC, browsers): height >= 720 is BT.709, smaller is BT.601.
 from __future__ import annotations
 
 import errno
+import math
 import os
+import struct
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 import av
 
 from hdrconv.errors import InputDataError, InputMissingError
+
+# FFmpeg's AVFieldOrder -> which field comes first (TB/BT: coded in one order, shown in the other)
+FIELD_ORDERS = {2: "top field first", 3: "bottom field first", 4: "top field first", 5: "bottom field first"}
 
 # ITU-T H.273 code points -> FFmpeg's names
 PRIMARIES = {1: "bt709", 2: "unknown", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m",
@@ -53,6 +58,12 @@ class StreamInfo:
     codec: str
     language: str | None = None
     title: str | None = None
+    filename: str | None = None
+    """An attachment's file name (Matroska fonts)."""
+    attached_pic: bool = False
+    """A picture shown for the file (cover art), not a video track."""
+    timecode: str | None = None
+    """The start timecode of a timecode track (MP4/QuickTime ``tmcd``)."""
 
 
 @dataclass
@@ -76,6 +87,19 @@ class MediaInfo:
     hdr: bool
     hdr_reason: str | None
     streams: list[StreamInfo]
+    rotation: float = 0.0
+    """Display matrix of the video: degrees the picture is turned counter-clockwise for display, as
+    ffmpeg's ``-display_rotation``, which with :attr:`hflip` (``-display_hflip``) rebuilds the matrix."""
+    hflip: bool = False
+    """The display matrix mirrors the picture left to right (ffmpeg's ``-display_hflip``)."""
+    alpha: bool = False
+    """The video has an alpha (transparency) plane."""
+    interlaced: str | None = None
+    """``"top field first"`` or ``"bottom field first"`` for interlaced video (the stream's field order,
+    or the first frame's flag where the field order is unknown), else ``None``."""
+    timecode: str | None = None
+    """The file's start timecode (global metadata): the remux's ``-map_metadata`` carries it, and the MP4
+    muxer writes a timecode track for it."""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -166,6 +190,24 @@ def hdr_verdict(colour: ColourInfo, frame: av.VideoFrame | None) -> str | None:
     return None
 
 
+def display_matrix(frame: av.VideoFrame | None) -> tuple[float, bool]:
+    """The frame's display matrix as ffmpeg's ``-display_rotation`` and ``-display_hflip``: the angle in
+    degrees and whether the picture is mirrored (``(0.0, False)`` without a matrix).
+
+    FFmpeg's matrix (libavutil/display.h, 16.16 fixed point, row major) for rotation θ is
+    ``[[cos θ, -sin θ], [sin θ, cos θ]]``; mirroring negates its first column, which makes the
+    determinant negative. A vertical flip is a mirror turned 180°.
+    """
+    for sd in frame.side_data if frame is not None else ():
+        if str(sd.type).split(".")[-1] == "DISPLAYMATRIX":
+            a, b, _, c, d, *_ = struct.unpack("<9i", bytes(sd)[:36])
+            hflip = a * d - b * c < 0
+            if hflip:
+                a, c = -a, -c
+            return round(math.degrees(math.atan2(c, a)), 2) % 360, hflip
+    return 0.0, False
+
+
 def _tag_seconds(tag: str | None) -> float | None:
     """Matroska's per-stream ``DURATION`` tag (``HH:MM:SS.nnnnnnnnn``) in seconds."""
     try:
@@ -203,12 +245,18 @@ def _probe_container(c: av.container.InputContainer, path: str, decode_first: bo
     colour = colour_info(v, frame)
     reason = hdr_verdict(colour, frame)
     streams = [StreamInfo(s.index, s.type, s.codec_context.name if s.codec_context else "?",
-                          s.metadata.get("language"), s.metadata.get("title")) for s in c.streams]
+                          s.metadata.get("language"), s.metadata.get("title"), s.metadata.get("filename"),
+                          bool(s.disposition & av.stream.Disposition.attached_pic),
+                          s.metadata.get("timecode") if s.type == "data" else None) for s in c.streams]
     fmt = frame.format if frame is not None else v.format
+    rotation, hflip = display_matrix(frame)
     return MediaInfo(path=path, format=c.format.name, duration=duration,
                      width=frame.width if frame is not None else cc.width,
                      height=frame.height if frame is not None else cc.height,
                      fps=float(rate), frame_rate=Fraction(rate), frames_expected=expected,
                      frames_header=v.frames or None, video_duration=video_duration,
                      pix_fmt=fmt.name if fmt else "?", bit_depth=_bit_depth(fmt), colour=colour,
-                     hdr=reason is not None, hdr_reason=reason, streams=streams)
+                     hdr=reason is not None, hdr_reason=reason, streams=streams, rotation=rotation, hflip=hflip,
+                     alpha=fmt is not None and any(comp.is_alpha for comp in fmt.components),
+                     timecode=c.metadata.get("timecode"), interlaced=FIELD_ORDERS.get(
+                         cc.field_order, "top field first" if frame is not None and frame.interlaced_frame else None))

@@ -20,6 +20,10 @@ from hdrconv.models.base import Model
 from hdrconv.models.registry import register
 
 
+_WHITE = torch.ones(1, 3, 1, 1)
+"""SDR peak white: what the analytic models map highest (tests/models/test_analytic.py checks the RGB cube)."""
+
+
 def _linear_BT2020(frames: torch.Tensor, L_W: float) -> torch.Tensor:
     """SDR BT.709 R'G'B' -> linear BT.2020 display light, SDR peak white at ``L_W``."""
     return RGB_to_RGB(eotf_BT1886(frames), SDR_COLOURSPACE, HDR_COLOURSPACE, scale=L_W)
@@ -34,6 +38,7 @@ class BT2408(Model):
 
     name = "bt2408"
     summary = "SDR in the HDR container, 100 % SDR = 203 cd/m2 (ITU-R BT.2408), no expansion"
+    peak_nits = REFERENCE_WHITE_NITS
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         return _linear_BT2020(frames, REFERENCE_WHITE_NITS), state
@@ -48,6 +53,7 @@ class BT2446A(Model):
 
     name = "bt2446a"
     summary = "inverse tone mapping of ITU-R BT.2446-1 Method A (luma expansion, peak 1000 cd/m2)"
+    peak_nits = float(sdr_to_hdr_BT2446_A(sdr_BT709_to_BT2020(_WHITE)).max())
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         return sdr_to_hdr_BT2446_A(sdr_BT709_to_BT2020(frames)), state
@@ -62,6 +68,7 @@ class BT2446C(Model):
 
     name = "bt2446c"
     summary = "inverse tone mapping of ITU-R BT.2446-1 Method C (Yxy, SDR white -> ~333 cd/m2)"
+    peak_nits = float(sdr_to_hdr_BT2446_C(sdr_BT709_to_BT2020(_WHITE)).max())
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         return sdr_to_hdr_BT2446_C(sdr_BT709_to_BT2020(frames)), state

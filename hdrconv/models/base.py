@@ -43,6 +43,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from hdrconv.color.conventions import PQ_PEAK_NITS
 from hdrconv.color.transfer import eotf_ST2084
 from hdrconv.errors import UsageError
 from hdrconv.models.engine import TiledInference
@@ -90,6 +91,10 @@ class Model(ABC):
     architecture arguments, so it belongs to the instance."""
     summary: ClassVar[str] = ""
     """One line for ``hdrconv models``."""
+    peak_nits: ClassVar[float] = PQ_PEAK_NITS
+    """The most light the model's output can hold, cd/m2 (max(R, G, B) of any pixel): the source peak
+    from which the conversion rolls highlights off to the mastering display's. A model with no bound
+    keeps the PQ range's."""
 
     device: torch.device = torch.device("cpu")
 

@@ -16,11 +16,15 @@ of per-pixel operations:
    clipping (:func:`~hdrconv.models.blocks.highlight_fractions`), then an MLP predicts the frame's
    global mapping:
 
-   - a per-channel exponent ``gamma_c = 2.4 exp(d_c)`` (the BT.1886 EOTF when ``d_c = 0``),
+   - an exponent ``gamma = 2.4 exp(d)`` (the BT.1886 EOTF when ``d = 0``), one for the three
+     channels (:func:`neutral_exponent`),
    - a luma gain curve ``g(Y')`` (``knots`` log-gains, piecewise linear, evaluated as a
      ``lut_size``-entry look-up table): the inverse tone curve, expanding highlights,
-   - a 3x3 colour matrix ``M = 203 cd/m2 (M_709->2020 + dM)`` (gamut conversion, saturation, white
-     balance; 203 cd/m2 is the BT.2408 reference white).
+   - a 3x3 colour matrix ``M = 203 cd/m2 (M_709->2020 + dM)`` (gamut conversion, saturation; 203 cd/m2
+     is the BT.2408 reference white) whose rows sum alike (:func:`neutral_matrix`).
+
+   With one exponent and rows summing alike, grey in is grey out whatever the network predicts
+   (the gain curve and the local gain scale the three channels together).
 
    Each is soft-bounded (:func:`~hdrconv.models.blocks.soft_bound`, identity near 0) to a range a
    little wider than the one the network uses on its training data (:data:`PARAMETER_BOUNDS`). Outside
@@ -118,6 +122,21 @@ mappers of the evaluation recipes: ``d`` [-0.35, 0.21], ``curve`` [-0.89, 2.35],
 [-0.04, 0.74], off-diagonal [-0.11, 0.33]."""
 
 
+def neutral_exponent(d: torch.Tensor) -> torch.Tensor:
+    """The three exponent log-ratios ``(N, 3)`` replaced by their mean: a grey pixel (R' = G' = B')
+    stays grey only if every channel has the same exponent."""
+    return d.mean(dim=1, keepdim=True).expand_as(d)
+
+
+def neutral_matrix(dm: torch.Tensor) -> torch.Tensor:
+    """The matrix correction ``(N, 3, 3)`` with its row sums made equal (to their mean): the rows of
+    the BT.709 -> BT.2020 matrix each sum to 1, so ``M`` then maps white, and every grey, to grey.
+    As trained, the shipped weights' rows summed to 0.75 / 0.99 / 1.08 on a flat white frame (chroma
+    codes 520 / 498 instead of 512) and 1.28 / 1.32 / 1.42 on a grey testsrc2 clip."""
+    rows = dm.sum(dim=2, keepdim=True)
+    return dm - (rows - rows.mean(dim=1, keepdim=True)) / 3
+
+
 class FastITMNet(ThumbnailNet):
     """The network of :mod:`hdrconv.models.fast_arch` (see the module docstring).
 
@@ -172,8 +191,8 @@ class FastITMNet(ThumbnailNet):
         raw = self.head_matrix(z).view(-1, 3, 3)
         eye = torch.eye(3, dtype=torch.bool, device=raw.device)
         dm = torch.where(eye, soft_bound(raw, *b["dm_diagonal"]), soft_bound(raw, *b["dm_off_diagonal"]))
-        params = {"d": soft_bound(self.head_gamma(z), *b["d"]),
-                  "curve": soft_bound(self.head_curve(z), *b["curve"]), "dm": dm}
+        params = {"d": neutral_exponent(soft_bound(self.head_gamma(z), *b["d"])),
+                  "curve": soft_bound(self.head_curve(z), *b["curve"]), "dm": neutral_matrix(dm)}
         return params, low, torch.exp(self.local_map(low, z))
 
     def render(self, x: torch.Tensor, params: dict[str, torch.Tensor], low: torch.Tensor,

@@ -14,7 +14,7 @@ import torch
 from hdrconv.color.conventions import PQ_PEAK_NITS
 from hdrconv.errors import UsageError
 from hdrconv.models.alternating_arch import AlternatingExposureNet
-from hdrconv.models.anchored_arch import AnchoredITMNet
+from hdrconv.models.anchored_arch import MASTERING_PEAK_NITS, AnchoredITMNet
 from hdrconv.models.base import LearnedModel, Window
 from hdrconv.models.engine import autocast_dtype
 from hdrconv.models.fast_arch import FastITMNet
@@ -86,6 +86,7 @@ class AnchoredITMModel(LearnedModel):
 
     name = "anchored"
     summary = "BT.2446 Method A + learned bounded corrections (exposure curve, saturation, local gain)"
+    peak_nits = MASTERING_PEAK_NITS
     default_arch: ClassVar[dict] = {}
     beta: ClassVar[float] = FastITMModel.beta
     """Temporal smoothing of the global parameters, as FastITM's."""

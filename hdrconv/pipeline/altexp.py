@@ -102,6 +102,7 @@ class SceneToDisplay(Model):
 
     def __init__(self, inner: Model, white_nits: float, peak: float):
         self.inner, self.white_nits, self.peak = inner, white_nits, peak
+        self.peak_nits = peak  # display() rolls off to the mastering peak: the conversion need not again
         self.name, self.window, self.context = inner.name, inner.window, inner.context
         self.temporal, self.scale, self.device = inner.temporal, inner.scale, inner.device
         self.task = inner.task

@@ -22,6 +22,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from hdrconv.color.bt2390 import eetf_BT2390_max_RGB
 from hdrconv.color.conventions import PQ_PEAK_NITS, ContentLightLevel
 from hdrconv.errors import InputDataError, Interrupted
 from hdrconv.io.decode import VideoDecoder
@@ -167,6 +168,8 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
     if info.width % 2 or info.height % 2:
         warn(f"odd size {info.width}x{info.height}: HEVC 4:2:0 needs even dimensions, "
                         f"the output is {decoder.width}x{decoder.height} (last column/row dropped)")
+    if info.interlaced:
+        warn(f"interlaced video ({info.interlaced}): deinterlaced with bwdif, one frame per frame")
 
     stop = threading.Event()
     failed: list[BaseException] = []
@@ -174,12 +177,14 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
     frames_in: queue.Queue = queue.Queue(maxsize=2)
     frames_out: queue.Queue = queue.Queue(maxsize=2)
     meter = LightLevelMeter()
+    peak = settings.mastering.max_nits
     # the first decoded frame fixes the time base the encoder needs; the decoder thread reports it
     first = threading.Event()
     encoder_box: list[HevcEncoder] = []
     # every frame is in the encoder's hands; x265 still encodes its lookahead (rc-lookahead 20 at
     # medium): 24 s of the 95 s of a 4 s 1080p clip on a loaded 2-core machine, with no frame moving
     flushing = threading.Event()
+    nudged: list[int] = []
 
     def decode():
         nonlocal time_base
@@ -204,6 +209,9 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
                 for window, hdr in windows.run(model, decoded() if stage is None else stage(decoded())):
                     # PQ ends at 10000 cd/m2; float16 frames for the encoder end at 65504
                     hdr = hdr.float().clamp_(0, PQ_PEAK_NITS).cpu()
+                    if model.peak_nits > peak:  # what the file signals is what its display can show
+                        # clamped: the float32 PQ round trip ends the EETF at 600.00003 for 600
+                        hdr = eetf_BT2390_max_RGB(hdr, model.peak_nits, peak).clamp_(max=peak)
                     meter.update(hdr)
                     for pts, h in zip(window.timestamps[window.targets], hdr):
                         if not _put(frames_out, (pts, h), stop):
@@ -230,6 +238,11 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
                 break
             pts, rgb = item
             pts = pts if pts is not None else (0 if last_pts is None else last_pts + step)
+            if last_pts is not None and pts <= last_pts:
+                # the muxer refuses a frame at (or before) the time of the one before it; moved one tick
+                # of the time base later it is kept (dropped, the output would miss a frame of the source)
+                nudged.append(pts)
+                pts = last_pts + 1
             last_pts = pts
             enc.write(rgb, pts, step)
         if not stop.is_set():
@@ -277,6 +290,9 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
             raise InputDataError(f"{input_path}: no video frame could be decoded")
         if decoder.bad_packets:
             warn(f"{decoder.bad_packets} damaged video packet(s) skipped")
+        if nudged:
+            warn(f"{len(nudged)} frame(s) with the timestamp of the frame before them moved "
+                 f"{time_base} s later (first at {float(nudged[0] * time_base):.3f} s)")
         truncated = _truncation(info, decoder)
         if truncated:
             if not allow_truncated:

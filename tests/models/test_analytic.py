@@ -102,3 +102,16 @@ def test_bt2446c_published_points():
     # §6.1.4 design: SDR 96 % signal is HDR reference white (203 cd/m2), SDR 100 % about 333 cd/m2
     out = run("bt2446c", torch.tensor([0.96, 1.0]).view(2, 1, 1, 1).expand(2, 3, 2, 2))
     np.testing.assert_allclose(out[:, :, 0, 0].numpy(), [[203.0] * 3, [332.6] * 3], atol=0.3)
+
+
+@pytest.mark.parametrize("name", ["bt2408", "bt2446a", "bt2446c", "anchored"])
+def test_declared_peak_bounds_the_rgb_cube(name):
+    """``peak_nits`` is the source peak of the conversion's roll-off: nothing the model makes of any
+    SDR colour may lie above it, and white reaches it (analytic models)."""
+    g = torch.linspace(0, 1, 17)
+    cube = torch.stack(torch.meshgrid(g, g, g, indexing="ij")).reshape(1, 3, 17, 17 * 17)
+    m = create(name)
+    hdr = m.process(cube, m.initial_state())[0]
+    assert float(hdr.max()) <= m.peak_nits * (1 + 1e-5)
+    if m.kind == "analytic":
+        assert float(hdr.max()) == pytest.approx(m.peak_nits, rel=1e-5)

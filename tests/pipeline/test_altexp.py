@@ -142,9 +142,11 @@ def test_exr_frames_are_not_overwritten_without_force(capsys, tmp_path, two):
     assert (exr / "two.000003.exr").read_bytes() == b"mine" and len(list(exr.iterdir())) == 1
 
 
-def test_models_lists_merge_for_alt_exp(capsys):
+def test_models_lists_the_alt_exp_models(capsys):
     assert main(["models", "--task", "alt-exp", "--json"]) == 0
-    assert [m["name"] for m in json.loads(capsys.readouterr().out)] == ["merge"]
+    listed = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
+    assert set(listed) == {"merge", "c2f-2exp", "c2f-3exp"}
+    assert all(m["task"] == "alt-exp" for m in listed.values())
 
 
 def test_standard_input_is_estimated_like_a_file(tmp_path, two):
