@@ -90,34 +90,45 @@ Exit codes of a batch (several inputs, or -o DIR):
 """
 
 
+# the options `itm` and `alt-exp` share, declared once (typer reads these defaults without changing them)
+_OUTPUT = typer.Option(None, "--output", "-o", help="Output folder (batch) or file (.mkv/.mp4); '-' writes Matroska "
+                                                    "to standard output.")
+_PRESET = typer.Option(None, "--preset", "-p",
+                       help="Preset name or TOML file (default hdr10-1000; see `hdrconv presets`).")
+_X265_PRESET = typer.Option(None, "--x265-preset", help="x265 speed preset, ultrafast ... placebo (overrides the preset).")
+_PEAK = typer.Option(None, help="Mastering display peak, cd/m2 (ST 2086; overrides the preset).")
+_RECURSIVE = typer.Option(False, "--recursive", "-r", help="Look into subfolders of folder inputs.")
+_NAME_TEMPLATE = typer.Option(ConvertOptions.name_template,
+                              help="Batch output names: {stem} {name} {ext} {model} {preset}.")
+_SKIP_EXISTING = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume).")
+_DEVICE = typer.Option(ConvertOptions.device, help="auto, cpu or cuda[:N].")
+_ALLOW_TRUNCATED = typer.Option(False, "--allow-truncated",
+                                help="Convert what a truncated input holds instead of failing.")
+_QUIET = typer.Option(False, "--quiet", "-q", help="No progress, no summary.")
+
+
 @app.command(epilog=_ITM_EPILOG)
 def itm(
     ctx: typer.Context,
     inputs: List[str] = typer.Argument(..., metavar="IN",
                                        help="SDR videos, folders or globs; '-' reads standard input. "
                                             "Without -o: exactly IN OUT."),
-    output: Optional[str] = typer.Option(None, "--output", "-o",
-                                         help="Output folder (batch) or file (.mkv/.mp4); '-' writes Matroska "
-                                              "to standard output."),
-    preset: Optional[str] = typer.Option(None, "--preset", "-p",
-                                         help="Preset name or TOML file (default hdr10-1000; see `hdrconv presets`)."),
+    output: Optional[str] = _OUTPUT,
+    preset: Optional[str] = _PRESET,
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Conversion model (see `hdrconv models`; "
                                                                     "default: the preset's, bt2446a)."),
     crf: Optional[float] = typer.Option(None, help="x265 constant rate factor (overrides the preset)."),
-    x265_preset: Optional[str] = typer.Option(None, "--x265-preset",
-                                              help="x265 speed preset, ultrafast ... placebo (overrides the preset)."),
-    peak: Optional[float] = typer.Option(None, help="Mastering display peak, cd/m2 (ST 2086; overrides the preset)."),
-    recursive: bool = typer.Option(False, "--recursive", "-r", help="Look into subfolders of folder inputs."),
-    name_template: str = typer.Option(ConvertOptions.name_template, help="Batch output names: {stem} {name} {ext} {model} "
-                                                                "{preset}."),
-    skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume)."),
+    x265_preset: Optional[str] = _X265_PRESET,
+    peak: Optional[float] = _PEAK,
+    recursive: bool = _RECURSIVE,
+    name_template: str = _NAME_TEMPLATE,
+    skip_existing: bool = _SKIP_EXISTING,
     jobs: int = typer.Option(ConvertOptions.jobs, "--jobs", "-j", help="Files converted at once. Keep 1 on CPU: x265 already uses "
                                                       "every core; more helps with small files or a GPU model."),
-    device: str = typer.Option(ConvertOptions.device, help="auto, cpu or cuda[:N]."),
+    device: str = _DEVICE,
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
-    allow_truncated: bool = typer.Option(False, "--allow-truncated",
-                                         help="Convert what a truncated input holds instead of failing."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary."),
+    allow_truncated: bool = _ALLOW_TRUNCATED,
+    quiet: bool = _QUIET,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain colour decisions."),
     json_lines: bool = typer.Option(False, "--json", help="One JSON event per line on stdout (batch: with the "
                                                            "file name, and a summary event at the end)."),
@@ -162,9 +173,7 @@ def alt_exp(
     inputs: List[str] = typer.Argument(..., metavar="IN",
                                        help="Alternating-exposure videos, folders or globs; '-' reads standard "
                                             "input. Without -o: exactly IN OUT."),
-    output: Optional[str] = typer.Option(None, "--output", "-o",
-                                         help="Output folder (batch) or file (.mkv/.mp4); '-' writes Matroska "
-                                              "to standard output."),
+    output: Optional[str] = _OUTPUT,
     exposures: Optional[int] = typer.Option(None, "--exposures", "-e",
                                             help="Distinct exposures the footage alternates (2 or 3); refused "
                                                  "if it does not."),
@@ -179,24 +188,21 @@ def alt_exp(
     exr_dir: Optional[str] = typer.Option(None, "--exr-dir",
                                           help="Also write each frame as linear scene-referred EXR (float16, "
                                                "BT.709; 1.0 = EV 0 clipping level): DIR/STEM.NNNNNN.exr."),
-    preset: Optional[str] = typer.Option(None, "--preset", "-p",
-                                         help="Preset name or TOML file (default hdr10-1000; see `hdrconv presets`)."),
+    preset: Optional[str] = _PRESET,
     model: Optional[str] = typer.Option(None, "--model", "-m",
                                         help="Model (see `hdrconv models --task alt-exp`; default: merge)."),
     x265_crf: Optional[float] = typer.Option(None, "--x265-crf",
                                              help="x265 constant rate factor (overrides the preset)."),
-    x265_preset: Optional[str] = typer.Option(None, "--x265-preset",
-                                              help="x265 speed preset, ultrafast ... placebo (overrides the preset)."),
-    peak: Optional[float] = typer.Option(None, help="Mastering display peak, cd/m2 (ST 2086; overrides the preset)."),
-    recursive: bool = typer.Option(False, "--recursive", "-r", help="Look into subfolders of folder inputs."),
-    name_template: str = typer.Option(AltExpOptions.name_template, help="Batch output names: {stem} {name} {ext} "
-                                                                         "{model} {preset}."),
-    skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume)."),
+    x265_preset: Optional[str] = _X265_PRESET,
+    peak: Optional[float] = _PEAK,
+    recursive: bool = _RECURSIVE,
+    name_template: str = _NAME_TEMPLATE,
+    skip_existing: bool = _SKIP_EXISTING,
     jobs: int = typer.Option(AltExpOptions.jobs, "--jobs", "-j", help="Files converted at once."),
-    device: str = typer.Option(AltExpOptions.device, help="auto, cpu or cuda[:N]."),
+    device: str = _DEVICE,
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs (and EXR frames)."),
-    allow_truncated: bool = typer.Option(False, help="Convert what a truncated input holds instead of failing."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary."),
+    allow_truncated: bool = _ALLOW_TRUNCATED,
+    quiet: bool = _QUIET,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain the exposure cycle, camera response "
                                                                 "and colour decisions."),
     json_lines: bool = typer.Option(False, "--json", help="One JSON event per line on stdout; the start event "
