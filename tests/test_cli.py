@@ -375,7 +375,9 @@ def test_command_line_input_and_output_are_checked_before_torch(tmp_path, clip):
     assert (rc, heavy) == (73, False) and "already exists (use --force to overwrite)" in err
     for flags, words in ((("--jobs", "0"), "--jobs 0: must be at least 1"),
                          (("--crf", "99"), "--crf 99.0: must be between 0 and 51"),
-                         (("--preset", "nope"), "unknown preset 'nope'")):
+                         (("--preset", "nope"), "unknown preset 'nope'"),
+                         (("--model", "nope"), "unknown model 'nope' (available: anchored, bt2408,"),
+                         (("--model", "merge"), "model 'merge' is an alt-exp model, not for `hdrconv itm`")):
         rc, err, heavy = _light_main("itm", str(clip), str(tmp_path / "o.mkv"), *flags)
         assert (rc, heavy) == (64, False) and words in err
     assert existing.read_bytes() == b"precious" and sorted(p.name for p in tmp_path.iterdir()) == ["exists.mkv"]

@@ -32,7 +32,7 @@ from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_inverse_BT1886, eotf_inverse_ST2084
 from hdrconv.errors import InputDataError, UsageError
 from hdrconv.eval import canvas
-from hdrconv.io.decode import VideoDecoder
+from hdrconv.io.decode import VideoDecoder, deinterlaced
 from hdrconv.io.probe import check_input, open_container, probe
 from hdrconv.models.base import Model
 from hdrconv.pipeline import windows
@@ -116,7 +116,7 @@ def convert_frame(path: str, at: float, model: Model) -> PreviewFrame:
     decoder = VideoDecoder(info)
     past, future = model.context
     with open_container(path) as c:
-        v = c.streams.video[0]
+        v = c.streams[info.video_index]
         v.thread_type = "AUTO"
         if at > 0 and v.time_base:
             c.seek(int(at / v.time_base) + (v.start_time or 0), stream=v, backward=True)
@@ -124,7 +124,7 @@ def convert_frame(path: str, at: float, model: Model) -> PreviewFrame:
         frames: list[av.VideoFrame] = []
         target = None
         try:
-            for f in c.decode(v):
+            for f in deinterlaced(c.decode(v), v) if info.interlaced else c.decode(v):
                 t = float(f.time) if f.time is not None else 0.0
                 if target is None and frames and t > at + 0.5 / info.fps:
                     target = len(frames) - 1

@@ -37,7 +37,7 @@ def light_levels(path: str) -> tuple[np.ndarray, dict]:
     decoder = VideoDecoder(info)
     rows, meta = [], {"max_cll": None, "max_fall": None, "mastering_peak": None}
     with open_container(path) as c:
-        v = c.streams.video[0]
+        v = c.streams[info.video_index]
         v.thread_type = "AUTO"
         for f in c.decode(v):
             if not rows:

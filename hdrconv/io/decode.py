@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import av
 import numpy as np
@@ -84,7 +84,7 @@ class VideoDecoder:
     def __iter__(self) -> Iterator[DecodedFrame]:
         c = self._container or open_container(self.info.path)
         try:
-            v = c.streams.video[0]
+            v = c.streams[self.info.video_index]
             v.thread_type = "AUTO"
             deinterlace = _Deinterlacer(v) if self.info.interlaced else None
             for packet in c.demux(v):  # the last, empty packet flushes the decoder
@@ -135,6 +135,15 @@ class VideoDecoder:
             lin = RGB_to_RGB(eotf_BT1886(rgb), self._primaries, SDR_COLOURSPACE)
             rgb = eotf_inverse_BT1886(lin.clamp_(0, 1))
         return rgb
+
+
+def deinterlaced(frames: Iterable[av.VideoFrame], stream: av.video.stream.VideoStream) -> Iterator[av.VideoFrame]:
+    """``frames`` of ``stream`` deinterlaced as :class:`VideoDecoder` does (for callers that decode
+    themselves: ``hdrconv preview``)."""
+    deinterlace = _Deinterlacer(stream)
+    for f in frames:
+        yield from deinterlace(f)
+    yield from deinterlace(None)
 
 
 class _Deinterlacer:

@@ -204,14 +204,14 @@ def _subtitle_plan(info: MediaInfo, container: str) -> tuple[list[str], dict[str
 
 def _dropped_streams(info: MediaInfo, container: str) -> list[str]:
     """Warnings for the streams stage 2 does not map (subtitles are :func:`_subtitle_plan`'s)."""
-    video = [s for s in info.streams if s.type == "video"]
+    converted = info.streams[info.video_index]
     carried = next((s for s in info.streams if s.type == "data" and s.timecode and s.timecode == info.timecode), None)
     warnings = []
     if info.alpha:
-        warnings.append(f"video stream {video[0].index} ({info.pix_fmt}): its alpha (transparency) plane is "
+        warnings.append(f"video stream {converted.index} ({info.pix_fmt}): its alpha (transparency) plane is "
                         "dropped, HDR10 has none")
     for s in info.streams:
-        if s.type == "video" and s is not video[0]:
+        if s.type == "video" and s is not converted:
             what = "cover art" if s.attached_pic else "second video track"
             warnings.append(f"video stream {s.index} ({s.codec}, {what}) dropped: the output has one video track, "
                             "the converted one")

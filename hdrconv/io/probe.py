@@ -97,6 +97,8 @@ class MediaInfo:
     interlaced: str | None = None
     """``"top field first"`` or ``"bottom field first"`` for interlaced video (the stream's field order,
     or the first frame's flag where the field order is unknown), else ``None``."""
+    video_index: int = 0
+    """Index (among all streams) of the video stream converted, :func:`video_stream`."""
     timecode: str | None = None
     """The file's start timecode (global metadata): the remux's ``-map_metadata`` carries it, and the MP4
     muxer writes a timecode track for it."""
@@ -217,6 +219,13 @@ def _tag_seconds(tag: str | None) -> float | None:
         return None
 
 
+def video_stream(c: av.container.InputContainer) -> av.video.stream.VideoStream:
+    """The video to convert: the first video stream that is not a picture attached to the file (cover
+    art, which MP4 and Matroska may list first), else the first video stream."""
+    return next((s for s in c.streams.video if not s.disposition & av.stream.Disposition.attached_pic),
+                c.streams.video[0])
+
+
 def probe(path: str, decode_first: bool = True) -> MediaInfo:
     """Inspect ``path``; raise :class:`InputDataError` if it has no decodable video."""
     with open_container(path) as c:
@@ -227,7 +236,7 @@ def _probe_container(c: av.container.InputContainer, path: str, decode_first: bo
     if not c.streams.video:
         kinds = sorted({s.type for s in c.streams}) or ["no streams"]
         raise InputDataError(f"{path}: no video stream (has {', '.join(kinds)})")
-    v = c.streams.video[0]
+    v = video_stream(c)
     frame = None
     if decode_first:
         try:
@@ -258,5 +267,5 @@ def _probe_container(c: av.container.InputContainer, path: str, decode_first: bo
                      pix_fmt=fmt.name if fmt else "?", bit_depth=_bit_depth(fmt), colour=colour,
                      hdr=reason is not None, hdr_reason=reason, streams=streams, rotation=rotation, hflip=hflip,
                      alpha=fmt is not None and any(comp.is_alpha for comp in fmt.components),
-                     timecode=c.metadata.get("timecode"), interlaced=FIELD_ORDERS.get(
+                     video_index=v.index, timecode=c.metadata.get("timecode"), interlaced=FIELD_ORDERS.get(
                          cc.field_order, "top field first" if frame is not None and frame.interlaced_frame else None))

@@ -193,7 +193,7 @@ def convert_alt_exp(input: str, output: str, model: SceneToDisplay, settings: En
     return result
 
 
-ALT_EXP = Conversion(build=_build, convert=convert_alt_exp, default_model=DEFAULT_MODEL)
+ALT_EXP = Conversion(build=_build, convert=convert_alt_exp, default_model=DEFAULT_MODEL, task="alt-exp")
 
 
 def run_alt_exp(options: AltExpOptions) -> int:

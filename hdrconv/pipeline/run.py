@@ -38,9 +38,8 @@ def build_model(name: str, device: str, task: str = "itm") -> Model:
     from hdrconv.models.base import LearnedModel
     from hdrconv.models.engine import resolve_device, set_threads
 
+    registry.check(name, task)
     m = registry.create(name)
-    if m.task != task:
-        raise UsageError(f"model {name!r} is an {m.task} model, not for `hdrconv {task}`")
     if isinstance(m, LearnedModel):
         m.require_trained()  # before any work: a network with random weights is never used
     d = resolve_device(device)
@@ -86,6 +85,8 @@ class Conversion:
     was already made (None: the conversion probes it)."""
     default_model: str | None = None
     """The model without ``--model``; None: the preset's."""
+    task: str = "itm"
+    """The task of the models it takes (:data:`hdrconv.models.registry.MODULES`)."""
 
 
 def _itm_file(input: str, output: str, model: Model, settings: EncodeSettings, options: ConvertOptions, emit,
@@ -198,6 +199,14 @@ def run_itm_batch(options: ConvertOptions, conversion: Conversion = ITM) -> int:
 
 
 def _resolve(options: ConvertOptions, conversion: Conversion) -> tuple[str, EncodeSettings]:
-    """The model name and encoder settings: the preset, overridden by the flags."""
-    return presets.resolve(options.preset, model=options.model or conversion.default_model, crf=options.crf,
-                           x265_preset=options.x265_preset, peak=options.peak)
+    """The model name and encoder settings: the preset, overridden by the flags. A model named by the
+    flags is checked first: loading a preset imports torch (see :mod:`hdrconv.models.registry`)."""
+    from hdrconv.models import registry
+
+    model = options.model or conversion.default_model
+    if model is not None:
+        registry.check(model, conversion.task)
+    name, settings = presets.resolve(options.preset, model=model, crf=options.crf,
+                                     x265_preset=options.x265_preset, peak=options.peak)
+    registry.check(name, conversion.task)
+    return name, settings

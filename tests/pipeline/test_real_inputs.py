@@ -5,14 +5,16 @@ for its exit code, its message, its frames and their timestamps, and by ``check_
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 from pathlib import Path
 
 import av
 import pytest
 import torch
 
+from hdrconv.eval.preview import convert_frame
 from hdrconv.io.decode import VideoDecoder
-from hdrconv.io.probe import display_matrix, probe
+from hdrconv.io.probe import display_matrix, probe, video_stream
 from hdrconv.models import create
 from hdrconv.pipeline.convert import convert
 from hdrconv.reporting import print_probe
@@ -191,9 +193,20 @@ def test_interlaced_input_is_deinterlaced_with_a_warning(tmp_path, capsys, codec
     assert len(woven) == len(deinterlaced) == 10
     # measured: 0.0625 on every woven frame, 0.0 deinterlaced
     assert max(map(combing, deinterlaced)) < 0.25 * min(map(combing, woven))
+    assert torch.equal(convert_frame(str(src), 0.2, create("bt2408")).sdr, deinterlaced[5])  # preview too
     out = tmp_path / "out.mkv"
     events = events_of(src, out)
     assert warnings(events) == ["interlaced video (top field first): deinterlaced with bwdif, one frame per frame"]
     assert events[-1]["frames"] == 10
     assert frame_times(out) == pytest.approx(frame_times(src), abs=0.0005)
     check_hdr10(out, src)
+
+
+
+def test_cover_art_listed_first_is_not_what_is_converted():
+    # iTunes-style MP4 may list the cover (moov/udta/covr) before the tracks; ffmpeg's muxers always
+    # write it after them, so the order is built here
+    art = SimpleNamespace(disposition=av.stream.Disposition.attached_pic)
+    track = SimpleNamespace(disposition=av.stream.Disposition.default)
+    assert video_stream(SimpleNamespace(streams=SimpleNamespace(video=[art, track]))) is track
+    assert video_stream(SimpleNamespace(streams=SimpleNamespace(video=[art]))) is art
