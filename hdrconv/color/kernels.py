@@ -13,12 +13,13 @@ import cv2
 import torch
 
 
-def power(x: torch.Tensor, p: float) -> torch.Tensor:
-    """``x ** p`` for non-negative ``x`` (a new tensor; ``x`` is left as it is)."""
+def power(x: torch.Tensor, p: float, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``x ** p`` for non-negative ``x``: a new tensor, or ``out`` (which may be ``x``) where the
+    fast kernel runs; use the returned tensor."""
     if x.device.type != "cpu" or x.dtype != torch.float32 or x.requires_grad or x.dim() == 0 or x.numel() == 0:
         return x**p
     x = x.contiguous()
-    out = torch.empty_like(x)
+    out = torch.empty_like(x) if out is None or not out.is_contiguous() or out.shape != x.shape else out
     # cv2 wants at most 4 dimensions and rows of at most INT_MAX bytes: one row per last dimension
     cv2.pow(x.view(-1, x.shape[-1]).numpy(), p, out.view(-1, x.shape[-1]).numpy())
     return out
