@@ -161,6 +161,10 @@ class LearnedModel(Model):
     tileable: ClassVar[bool] = True
     """Whether the network may run tile by tile (:class:`~hdrconv.models.engine.TiledInference`).
     A recurrent network whose state covers the whole frame sets it to False and gets whole frames."""
+    ablations: ClassVar[tuple[str, ...]] = ()
+    """Parts of the network that the validation of ``hdrconv train`` also scores alone (the model
+    card's ``validation.ablation``); a model whose :attr:`ablation` is set to one outputs that part."""
+    ablation: str | None = None
 
     def __init__(self, weights: str | None = None, **arch):
         import json

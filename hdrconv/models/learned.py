@@ -121,6 +121,9 @@ class CoarseToFineModel(LearnedModel):
     counted with torch's FlopCounterMode on a 1080p frame, 297 GFLOP (0.59 M parameters) against 1392
     GFLOP (0.91 M) with flow and alignment at half resolution; the paper's network needs several TFLOP."""
     default_arch: ClassVar[dict] = CPU_ARCH
+    ablations: ClassVar[tuple[str, ...]] = ("coarse",)
+    """``coarse``: CoarseNet's HDR of the centre frame, without RefineNet and the well-exposed blend
+    (CoarseNet alone against the whole network, the paper's Table 5)."""
 
     @classmethod
     def build_net(cls, **arch) -> torch.nn.Module:
@@ -142,8 +145,8 @@ class CoarseToFineModel(LearnedModel):
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=dtype or torch.float32,
                                                     enabled=dtype is not None):
             for t in range(len(window.indices))[window.targets]:
-                hdr, _, _ = self.net(frames[None, t - k:t + k + 1], stops[None, t - k:t + k + 1])
-                out.append(hdr[0].float().clamp_(min=0))
+                hdr, coarse, _ = self.net(frames[None, t - k:t + k + 1], stops[None, t - k:t + k + 1])
+                out.append((coarse if self.ablation == "coarse" else hdr)[0].float().clamp_(min=0))
         return torch.stack(out).to(window.frames.device), state
 
 

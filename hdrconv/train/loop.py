@@ -25,7 +25,8 @@ on clips synthesised from them).
 - Validation: before the first step and at the end, the model runs through the pipeline's window loop
   (as a conversion would run it, weights loaded from a file) on the validation samples of its task,
   :func:`hdrconv.data.validation.samples_for`; the card also carries the metrics of the analytic
-  baselines of the same task on the same samples.
+  baselines of the same task on the same samples and, for a network with ablations (the
+  coarse-to-fine networks: CoarseNet alone), those of each part alone (``validation.ablation``).
 """
 
 from __future__ import annotations
@@ -135,13 +136,16 @@ def _model_class(name: str) -> tuple[type[LearnedModel], Sampler]:
     return cls, sampler
 
 
-def evaluate_network(cls: type[LearnedModel], arch: dict, net: torch.nn.Module, samples) -> Row:
+def evaluate_network(cls: type[LearnedModel], arch: dict, net: torch.nn.Module, samples,
+                     ablation: str | None = None) -> Row:
     """Validation of ``net`` as users would run it: weights saved and loaded back through the model
-    class (``weights_only``), then its ``process`` on ``samples``."""
+    class (``weights_only``), then its ``process`` on ``samples``; with ``ablation`` (one of the
+    class's :attr:`~hdrconv.models.base.LearnedModel.ablations`), of that part of the network alone."""
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / f"{cls.name}.pt"
         torch.save(net.state_dict(), path)
         model = cls(weights=str(path), **arch)
+        model.ablation = ablation
         return evaluate_model(model, samples)
 
 
@@ -157,13 +161,18 @@ def validation_record(cls: type[LearnedModel], arch: dict, net: torch.nn.Module,
                       baselines: tuple[str, ...], initial: dict) -> dict:
     """The ``validation`` section of a model card: in-family metrics of the network at step 0
     (``initial``) and now, the held-out groups of the evaluation protocol
-    (:mod:`hdrconv.data.protocol`), and the same for each analytic baseline on the same samples."""
+    (:mod:`hdrconv.data.protocol`), and the same for each analytic baseline on the same samples;
+    for a class with :attr:`~hdrconv.models.base.LearnedModel.ablations`, ``ablation`` has the
+    in-family metrics of each part of the network alone, run and graded as the whole."""
     final_row = evaluate_network(cls, arch, net, samples)
     rows = {cls.name: final_row, **{name: evaluate_model(registry.create(name), samples) for name in baselines}}
-    return {"samples": final_row.samples, "step_0": initial, "final": _metrics(final_row),
-            "baselines": {n: _metrics(r) for n, r in rows.items() if n != cls.name},
-            "by_tone_mapper": {n: r.by_tone_mapper for n, r in rows.items()},
-            "held_out": {n: {"groups": r.held_out, "mean": r.held_out_mean} for n, r in rows.items()}}
+    record = {"samples": final_row.samples, "step_0": initial, "final": _metrics(final_row),
+              "baselines": {n: _metrics(r) for n, r in rows.items() if n != cls.name},
+              "by_tone_mapper": {n: r.by_tone_mapper for n, r in rows.items()},
+              "held_out": {n: {"groups": r.held_out, "mean": r.held_out_mean} for n, r in rows.items()}}
+    if cls.ablations:
+        record["ablation"] = {a: _metrics(evaluate_network(cls, arch, net, samples, a)) for a in cls.ablations}
+    return record
 
 
 def revalidate(config: TrainConfig, log: Callable[[str], None] = print) -> dict:
@@ -206,7 +215,8 @@ def _validation_summary(cls: type[LearnedModel], validation: dict) -> str:
     metric = SAMPLERS[cls.task].metric
     line = f"validation {metric} {validation['final'][metric]['mean']:.2f} dB in-family"
     held_out = validation["held_out"][cls.name]["mean"]
-    return line + (f", {held_out[metric]:.2f} dB held-out" if held_out else "")
+    line += f", {held_out[metric]:.2f} dB held-out" if held_out else ""
+    return line + "".join(f", {a} alone {m[metric]['mean']:.2f} dB" for a, m in validation.get("ablation", {}).items())
 
 
 def _synthesise_batch(sampler: Sampler, scenes, rng: np.random.Generator, config: TrainConfig, cls):

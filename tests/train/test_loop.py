@@ -11,6 +11,7 @@ from hdrconv.train.loop import TrainConfig, cosine_lr, parse_arch, revalidate, t
 from hdrconv.data.synthesis import EVALUATION_TONE_MAPPERS, TONE_MAPPERS
 from hdrconv.train.samplers import SAMPLERS, patch_batch
 from tests.hdr_data import write_hdr_folder
+from tests.models.test_alternating_arch import TINY
 
 
 def _config(data, out, **kw):
@@ -121,3 +122,29 @@ def test_fine_tuning_starts_from_the_given_weights_and_keeps_their_history(tmp_p
         train(_config(data, tmp_path / "x.pt", arch={"C": 4}, init=str(tmp_path / "first.pt")))
     with pytest.raises(InputMissingError):
         train(_config(data, tmp_path / "x.pt", init=str(tmp_path / "missing.pt")))
+
+
+def test_alt_exp_validation_scores_coarse_net_alone_beside_the_whole_network(tmp_path):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # see tests/models/test_alternating_arch.py: tiny tensors, busy CPU
+    try:
+        data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+        config = _config(data, tmp_path / "c2f.pt", model="c2f-2exp", steps=1, batch_size=2, arch=TINY,
+                         baselines=("merge",))
+        card = train(config, log=lambda s: None)
+        coarse = card["validation"]["ablation"]["coarse"]
+        assert set(card["validation"]["ablation"]) == {"coarse"} and set(coarse) == set(card["validation"]["final"])
+        # a RefineNet that corrects CoarseNet: the whole network's figures move, CoarseNet's alone stay
+        weights = torch.load(tmp_path / "c2f.pt", weights_only=True)
+        g = torch.Generator().manual_seed(0)
+        weights["refine.out.weight"] = 0.1 * torch.randn(weights["refine.out.weight"].shape, generator=g)
+        torch.save(weights, tmp_path / "c2f.pt")
+        logs = []
+        val = revalidate(config, log=logs.append)["validation"]
+    finally:
+        torch.set_num_threads(threads)
+    means = {k: m["mean"] for k, m in coarse.items()}
+    assert {k: m["mean"] for k, m in val["ablation"]["coarse"].items()} == pytest.approx(means)
+    # measured PSNR-mu 20.62 dB against 21.59 dB for CoarseNet alone
+    assert abs(val["final"]["psnr_mu"]["mean"] - coarse["psnr_mu"]["mean"]) > 0.5
+    assert f"coarse alone {coarse['psnr_mu']['mean']:.2f} dB" in logs[0]
