@@ -7,8 +7,15 @@ import torch
 from hdrconv.color.conventions import HDR_COLOURSPACE, REFERENCE_WHITE_NITS, SDR_COLOURSPACE
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.color.transfer import eotf_BT1886
+from hdrconv.models import registry
 from hdrconv.models.base import LearnedModel, Model
-from hdrconv.models.registry import register
+
+
+def register(cls):
+    """:func:`hdrconv.models.registry.register`, and the name in the registry's table of names, which
+    is checked before any model module is imported (:data:`~hdrconv.models.registry.MODULES`)."""
+    registry.MODULES[cls.name] = (cls.task, cls.__module__)
+    return registry.register(cls)
 
 
 class _TinyNet(torch.nn.Module):
