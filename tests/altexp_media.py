@@ -7,6 +7,7 @@ as the ground truth."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -38,9 +39,14 @@ def radiance_frames(frames: int, size: tuple[int, int] = (64, 96), pan: float = 
                     square: int = 0, square_speed: int = 3, square_level: float = 0.6) -> torch.Tensor:
     """``(T, 3, h, w)`` crops of :func:`scene` moving ``pan`` pixels right per frame, with a grey square of
     ``square`` pixels (radiance ``square_level``) moving ``square_speed`` pixels per frame (0: none)."""
-    image = scene()
+    return torch.stack(list(panned(scene(), frames, size, pan, square, square_speed, square_level)))
+
+
+def panned(image: torch.Tensor, frames: int, size: tuple[int, int], pan: float = 1.0, square: int = 0,
+           square_speed: int = 3, square_level: float = 0.6) -> Iterator[torch.Tensor]:
+    """The frames of :func:`radiance_frames`, cropped from ``image`` one at a time (a long clip at
+    1080p or 4K need not be in memory: bench/alt_exp.py)."""
     h, w = size
-    out = []
     for i in range(frames):
         x = 8 + pan * i
         x0 = int(np.floor(x))
@@ -50,8 +56,7 @@ def radiance_frames(frames: int, size: tuple[int, int] = (64, 96), pan: float = 
         if square:
             sx = 4 + square_speed * i
             frame[:, h // 2 - square // 2:h // 2 + square // 2, sx:sx + square] = square_level
-        out.append(frame)
-    return torch.stack(out)
+        yield frame
 
 
 def encode_camera(radiance: torch.Tensor, stops: list[float], response: str = "bt709") -> torch.Tensor:
@@ -63,13 +68,17 @@ def encode_camera(radiance: torch.Tensor, stops: list[float], response: str = "b
     return torch.round(V.clamp(0, 1) * 255) / 255
 
 
-def write_clip(path: Path, codes: torch.Tensor, transfer: str = "bt709", audio: bool = False,
+def write_clip(path: Path, codes: Iterable[torch.Tensor], transfer: str = "bt709", audio: bool = False,
                rate: int = 24) -> Path:
-    """8-bit R'G'B' frames ``(T, 3, h, w)`` -> a lossless FFV1 4:4:4 Matroska clip, BT.709 matrix,
-    full range (no rounding to limited range), transfer tagged ``transfer`` ("unknown": untagged)."""
-    T, _, h, w = codes.shape
+    """8-bit R'G'B' frames ``(3, h, w)`` (a ``(T, 3, h, w)`` tensor, or any iterable of them) -> a
+    lossless FFV1 4:4:4 Matroska clip, BT.709 matrix, full range (no rounding to limited range),
+    transfer tagged ``transfer`` ("unknown": untagged)."""
     raw = path.with_suffix(".rgb")
-    raw.write_bytes((codes * 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy().tobytes())
+    T = 0
+    with raw.open("wb") as f:
+        for frame in codes:
+            f.write((frame * 255).round().to(torch.uint8).permute(1, 2, 0).contiguous().numpy().tobytes())
+            T, (h, w) = T + 1, frame.shape[-2:]
     tags = f"setparams=color_primaries=bt709:color_trc={transfer}:colorspace=bt709:range=pc"
     args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", str(raw)]
     maps = ["-map", "0:v"]
