@@ -42,8 +42,8 @@ What the supplementary leaves open, and the choices made
   current features. The figure's exact layer counts are not in the text.
 - **Resolutions**: the features live at 1/``downscale`` of the frame, the Swin blocks at a further
   1/``swin_downscale`` (global context at 1/8-1/16 of a frame), the ExpandNet global branch on a
-  ``global_size`` x ``global_size`` grid; at full resolution only Method A, one luma, the guided
-  upsampling and the correction run (per-pixel arithmetic, no convolution).
+  ``global_size`` x ``global_size`` grid; at full resolution only the thumbnail's pooling, Method A,
+  one luma, the guided upsampling and the correction run (per-pixel arithmetic, no convolution).
 - **State** (:class:`TemporalState`, carried from window to window by the model's ``process_window``):
   the previous frame's features, its HDR estimate (PQ, at feature resolution) and correction map,
   and clue statistics: the frame's mean log exposure (the change to the current frame is fed to the
@@ -93,8 +93,8 @@ class TemporalState:
     features: torch.Tensor
     """``(N, C, h, w)`` the frame's encoder features."""
     clues: torch.Tensor
-    """``(N, 4, h, w)`` its HDR estimate (PQ R'G'B', area-averaged to feature resolution) and its
-    correction map in stops."""
+    """``(N, 4, h, w)`` its HDR estimate at feature resolution (PQ R'G'B': the correction applied to
+    Method A of the thumbnail) and its correction map in stops."""
     exposure: torch.Tensor
     """``(N, 1)`` mean log2 linear luma of its SDR."""
     hist: torch.Tensor
