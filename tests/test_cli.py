@@ -383,6 +383,18 @@ def test_command_line_input_and_output_are_checked_before_torch(tmp_path, clip):
     assert existing.read_bytes() == b"precious" and sorted(p.name for p in tmp_path.iterdir()) == ["exists.mkv"]
 
 
+
+def test_alt_exp_checks_its_command_line_before_torch(tmp_path, clip):
+    for args, code, words in (((str(clip), str(tmp_path / "b.avi")), 64, "output must end in .mkv or .mp4"),
+                              (("--ev=1", str(clip), str(tmp_path / "o.mkv")), 64, "--ev 1: a cycle of at least two"),
+                              (("--crf", "gamma:99", str(clip), str(tmp_path / "o.mkv")), 64, "gamma:G wants a number"),
+                              (("--model", "bt2408", str(clip), str(tmp_path / "o.mkv")), 64,
+                               "model 'bt2408' is an itm model, not for `hdrconv alt-exp`"),
+                              ((str(tmp_path / "nope.mp4"), str(tmp_path / "o.mkv")), 66, "nope.mp4: no such file")):
+        rc, err, heavy = _light_main("alt-exp", *args)
+        assert (rc, heavy) == (code, False) and words in err, (args, rc, err, heavy)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
 def test_preview_and_report_do_not_overwrite_a_picture_without_force(tmp_path, clip, capsys):
     png = tmp_path / "p.png"
     png.write_bytes(b"precious")

@@ -12,12 +12,14 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from hdrconv.color.transfer import eotf_sRGB, oetf_inverse_BT709
 from hdrconv.errors import InputDataError, InputMissingError, UsageError
+
+if TYPE_CHECKING:  # torch is imported where a response is applied: --crf is checked before torch loads
+    import torch
 
 _TAGGED = {"bt709": "bt709", "smpte170m": "bt709", "bt2020-10": "bt709", "bt2020-12": "bt709",
            "iec61966-2-1": "srgb", "gamma22": "gamma:2.2", "gamma28": "gamma:2.8", "linear": "gamma:1"}
@@ -34,24 +36,30 @@ class CameraResponse:
     spec: str
     """As given to ``--crf`` (a file by its path)."""
     gamma: float | None = None
-    codes: torch.Tensor | None = None
-    exposures: torch.Tensor | None = None
+    codes: np.ndarray | None = None
+    exposures: np.ndarray | None = None
     """A table response: increasing code values in [0, 1] and their relative exposures, 1.0 at the
     largest code."""
 
     def to_linear(self, V: torch.Tensor) -> torch.Tensor:
         """Signal ``V`` in [0, 1] -> relative exposure, 1.0 where the signal clips."""
+        import torch
+
+        from hdrconv.color.transfer import eotf_sRGB, oetf_inverse_BT709
+
         if self.spec == "bt709":
             return oetf_inverse_BT709(V)
         if self.spec == "srgb":
             return eotf_sRGB(V)
         if self.gamma is not None:
             return V.clamp(0, 1) ** self.gamma
-        return _interpolate(V.clamp(0, 1), self.codes.to(V), self.exposures.to(V))
+        return _interpolate(V.clamp(0, 1), torch.from_numpy(self.codes).to(V), torch.from_numpy(self.exposures).to(V))
 
 
 def _interpolate(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Tensor:
     """``numpy.interp`` in torch (increasing ``xp`` covering [0, 1]): piecewise linear."""
+    import torch
+
     i = torch.searchsorted(xp, x.contiguous()).clamp_(1, len(xp) - 1)
     x0, x1, f0, f1 = xp[i - 1], xp[i], fp[i - 1], fp[i]
     return f0 + (f1 - f0) * ((x - x0) / (x1 - x0))
@@ -106,8 +114,7 @@ def _read_table(path: str) -> CameraResponse:
         codes, exposures = np.r_[0.0, codes], np.r_[0.0, exposures]
     if codes[-1] < 1:
         codes, exposures = np.r_[codes, 1.0], np.r_[exposures, exposures[-1]]
-    return CameraResponse(path, codes=torch.tensor(codes, dtype=torch.float32),
-                          exposures=torch.tensor(exposures / exposures[-1], dtype=torch.float32))
+    return CameraResponse(path, codes=codes.astype(np.float32), exposures=(exposures / exposures[-1]).astype(np.float32))
 
 
 def from_transfer_tag(transfer: str) -> CameraResponse:

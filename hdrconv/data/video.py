@@ -205,16 +205,24 @@ def search_exposure(H: torch.Tensor, band: tuple[float, float] = AUTO_EXPOSURE_B
     return 2.0**log_t
 
 
-def auto_exposure(frames: torch.Tensor, beta: float = AUTO_EXPOSURE_BETA,
-                  band: tuple[float, float] = AUTO_EXPOSURE_BAND,
-                  alpha: float = AUTO_EXPOSURE_ALPHA) -> tuple[torch.Tensor, np.ndarray]:
-    """Supplementary Eq. 1-3: the auto-exposed 8-bit LDR clip of scene-linear ``frames``
-    ``(T, 3, h, w)`` and the smoothed exposures ``(T,)``."""
+def auto_exposure_times(frames: torch.Tensor, beta: float = AUTO_EXPOSURE_BETA,
+                        band: tuple[float, float] = AUTO_EXPOSURE_BAND,
+                        alpha: float = AUTO_EXPOSURE_ALPHA) -> np.ndarray:
+    """Supplementary Eq. 1-3: the smoothed exposures ``(T,)`` the simulated camera picks for
+    scene-linear ``frames`` ``(T, 3, h, w)``."""
     raw = [search_exposure(f, band, alpha) for f in frames]
     smooth = [raw[0]]
     for t in raw[1:]:
         smooth.append(beta * t + (1 - beta) * smooth[-1])
-    T = np.array(smooth)
+    return np.array(smooth)
+
+
+def auto_exposure(frames: torch.Tensor, beta: float = AUTO_EXPOSURE_BETA,
+                  band: tuple[float, float] = AUTO_EXPOSURE_BAND,
+                  alpha: float = AUTO_EXPOSURE_ALPHA) -> tuple[torch.Tensor, np.ndarray]:
+    """Supplementary Eq. 1-3: the auto-exposed 8-bit LDR clip of scene-linear ``frames``
+    ``(T, 3, h, w)`` and the smoothed exposures ``(T,)`` (:func:`auto_exposure_times`)."""
+    T = auto_exposure_times(frames, beta, band, alpha)
     ldr = quantise_8bit(_camera(frames, torch.from_numpy(T).to(frames.dtype).view(-1, 1, 1, 1)))
     return ldr, T
 

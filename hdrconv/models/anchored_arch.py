@@ -73,6 +73,28 @@ Below -0.1 the HDR could come out paler than the SDR it came from: the washed-ou
 earlier learned models, excluded by construction."""
 
 
+def correct_prior(prior: torch.Tensor, saturation: torch.Tensor, stops: torch.Tensor,
+                  weights: torch.Tensor) -> torch.Tensor:
+    """Step 4 of the module docstring, the trust region every model built on Method A shares:
+    ``sat(prior, 1 + s) * 2 ** clamp(stops, TRUST_STOPS)``, capped at :data:`MASTERING_PEAK_NITS`.
+    ``prior`` ``(N, 3, H, W)`` linear BT.2020 cd/m2, ``saturation`` ``s`` ``(N, 1)``, ``stops``
+    ``(N, 1, H, W)``, ``weights`` the ``(1, 3)`` BT.2020 luminance weights. Outside autograd ``prior``
+    and ``stops`` are overwritten."""
+    # a hard bound on the sum: each term is soft-bounded already, and a soft bound of a full-
+    # resolution map costs two tanh and a select per pixel
+    stops = stops.clamp(*TRUST_STOPS)
+    Y = torch.matmul(weights.to(prior.dtype), prior.flatten(2)).view_as(stops)
+    s = saturation[:, :, None, None]
+    # Y + (1 + s) (prior - Y): more saturation can push a channel of a saturated colour below 0.
+    # In place outside autograd: each out-of-place pass over a 1080p frame costs ~30 ms of
+    # allocation (567 ms a frame before, ms after)
+    # Capped at the training grade's mastering peak: an upward correction of Method A's 1000 cd/m2
+    # white would otherwise reach 2800 cd/m2 (astronaut, mid-training), beyond any target it saw
+    if torch.is_grad_enabled():
+        return ((prior * (1 + s) - Y * s).clamp(min=0) * torch.exp2(stops)).clamp(max=MASTERING_PEAK_NITS)
+    return prior.mul_(1 + s).sub_(Y.mul_(s)).clamp_(min=0).mul_(stops.exp2_()).clamp_(max=MASTERING_PEAK_NITS)
+
+
 class AnchoredITMNet(ThumbnailNet):
     """The network of :mod:`hdrconv.models.anchored_arch` (see the module docstring).
 
@@ -126,17 +148,8 @@ class AnchoredITMNet(ThumbnailNet):
         stops = guided_upsample(low[:, 3:], local, y, self.radius, self.eps)
         # a hard bound on the sum: each term is soft-bounded already, and a soft bound of a full-
         # resolution map costs two tanh and a select per pixel
-        stops = (stops + lookup(piecewise_linear(params["curve"], self.lut_size), y)).clamp(*TRUST_STOPS)
-        Y = torch.matmul(self.luminance, prior.flatten(2)).view_as(y)
-        s = params["saturation"][:, :, None, None]
-        # Y + (1 + s) (prior - Y): more saturation can push a channel of a saturated colour below 0.
-        # In place outside autograd: each out-of-place pass over a 1080p frame costs ~30 ms of
-        # allocation (567 ms a frame before, ms after)
-        # Capped at the training grade's mastering peak: an upward correction of Method A's 1000 cd/m2
-        # white would otherwise reach 2800 cd/m2 (astronaut, mid-training), beyond any target it saw
-        if torch.is_grad_enabled():
-            return ((prior * (1 + s) - Y * s).clamp(min=0) * torch.exp2(stops)).clamp(max=MASTERING_PEAK_NITS)
-        return prior.mul_(1 + s).sub_(Y.mul_(s)).clamp_(min=0).mul_(stops.exp2_()).clamp_(max=MASTERING_PEAK_NITS)
+        stops = stops + lookup(piecewise_linear(params["curve"], self.lut_size), y)
+        return correct_prior(prior, params["saturation"], stops, self.luminance)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """BT.709 R'G'B' in [0, 1] -> PQ-coded BT.2020 R'G'B' in [0, 1] (training and evaluation)."""

@@ -19,6 +19,7 @@ from hdrconv.models.base import LearnedModel, Window
 from hdrconv.models.engine import autocast_dtype
 from hdrconv.models.fast_arch import FastITMNet
 from hdrconv.models.irnet_arch import IRNet
+from hdrconv.models.temporal_arch import TemporalITMNet
 from hdrconv.models.registry import register
 
 
@@ -97,6 +98,46 @@ class AnchoredITMModel(LearnedModel):
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         return _video_frames(self, frames, state)
+
+
+@register
+class TemporalITMModel(LearnedModel):
+    """TemporalITM (:mod:`hdrconv.models.temporal_arch`): recurrent over the stream, the previous
+    frame's features and HDR estimate aligned and propagated as clues, its output a bounded correction
+    of BT.2446 Method A; the state restarts at scene cuts (signalled by the window or detected). In the
+    CPU configuration :data:`CPU_ARCH` (the paper-like network is the architecture's defaults)."""
+
+    name = "temporal"
+    summary = "recurrent temporal-clue video ITM (alignment, Swin, ExpandNet) correcting BT.2446 Method A"
+    peak_nits = MASTERING_PEAK_NITS
+    temporal: ClassVar[bool] = True
+    tileable: ClassVar[bool] = False  # the state covers the whole frame
+    CPU_ARCH: ClassVar[dict] = {"features": 16, "downscale": 8, "encoder_blocks": 1, "embed_dim": 32, "depth": 2,
+                                "num_heads": 2, "window_size": 8, "swin_downscale": 2, "expand_width": 16,
+                                "dilated_layers": 2}
+    """Features at 1/8 and the Swin tokens at 1/16 of the frame, a quarter of the paper-like widths."""
+    default_arch: ClassVar[dict] = CPU_ARCH
+
+    @classmethod
+    def build_net(cls, **arch) -> torch.nn.Module:
+        return TemporalITMNet(**arch)
+
+    def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        """``frames`` as consecutive frames of one stream (cuts detected, none signalled)."""
+        return self._frames(frames, (False,) * len(frames), state)
+
+    def process_window(self, window: Window, state: Any) -> tuple[torch.Tensor, Any]:
+        return self._frames(window.frames[window.targets], window.cuts[window.targets], state)
+
+    def _frames(self, frames: torch.Tensor, cuts: tuple[bool, ...], state: Any) -> tuple[torch.Tensor, Any]:
+        self.require_trained()
+        dtype = autocast_dtype(self.device)
+        out = []
+        with torch.no_grad():
+            for frame, cut in zip(frames.to(self.device).split(1), cuts):
+                hdr, state = self.net.step(frame, None if cut else state, detect_cuts=True, autocast=dtype)
+                out.append(hdr)
+        return torch.cat(out).to(frames.device), state
 
 
 class CoarseToFineModel(LearnedModel):

@@ -25,6 +25,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "irnet": ("itm", "hdrconv.models.learned"),
     "fastitm": ("itm", "hdrconv.models.learned"),
     "anchored": ("itm", "hdrconv.models.learned"),
+    "temporal": ("itm", "hdrconv.models.learned"),
     "merge": ("alt-exp", "hdrconv.models.merge"),
     "c2f-2exp": ("alt-exp", "hdrconv.models.learned"),
     "c2f-3exp": ("alt-exp", "hdrconv.models.learned"),

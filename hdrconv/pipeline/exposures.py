@@ -14,14 +14,16 @@ brightest: that is the reference exposure of the output levels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import cv2
 import numpy as np
-import torch
 
-from hdrconv.color.crf import CameraResponse
 from hdrconv.errors import InputDataError, UsageError
+
+if TYPE_CHECKING:  # the estimate imports them: --ev is checked before torch loads
+    import torch
+
+    from hdrconv.color.crf import CameraResponse
 
 ESTIMATE_FRAMES = 25
 """Frames read for the estimate: a cycle of ``P`` frames shows each of its steps twice in ``2P + 1``
@@ -105,6 +107,8 @@ def given(stops: tuple[float, ...], frames: int | None, exposures: int | None) -
 
 def _shrink(x: np.ndarray) -> np.ndarray:
     """``(H, W)`` -> area-averaged to a longest side of :data:`ESTIMATE_SIZE`."""
+    import cv2
+
     h, w = x.shape
     f = ESTIMATE_SIZE / max(h, w)
     if f >= 1:

@@ -1,7 +1,9 @@
 """The training loop of ``hdrconv train``: any registered :class:`~hdrconv.models.base.LearnedModel` of
 a task with a training sampler (:data:`hdrconv.train.samplers.SAMPLERS`: the ITM task, on patches
 synthesised from a folder of HDR images, :mod:`hdrconv.data.scenes`, and the alternating-exposure task,
-on clips synthesised from them).
+on clips synthesised from them), or with a sampler of its own
+(:data:`~hdrconv.train.samplers.MODEL_SAMPLERS`: the recurrent video ITM model, on clips with known
+warps).
 
 - Data: batches drawn by the sampler of the model's task from the training split only (for ITM:
   random patches, random flips / rot90, random grading anchor and SDR recipe per patch); the
@@ -56,7 +58,7 @@ from hdrconv.train.config import TrainConfig
 from hdrconv.data.scenes import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, graphics_scenes,
                                 load_scenes, manifest_hash, split)
 from hdrconv.train.losses import LOSSES
-from hdrconv.train.samplers import SAMPLERS, Sampler
+from hdrconv.train.samplers import SAMPLERS, Sampler, sampler_for
 
 FINAL_LR_FRACTION = 0.01
 
@@ -121,11 +123,12 @@ def synthesis_settings(tone_mappers: tuple[str, ...]) -> dict:
 
 
 def _model_class(name: str) -> tuple[type[LearnedModel], Sampler]:
-    """The class of the learned model ``name`` and the sampler of its task (:data:`SAMPLERS`)."""
+    """The class of the learned model ``name`` and the sampler it trains with (its own or its task's,
+    :func:`~hdrconv.train.samplers.sampler_for`)."""
     cls = registry.get(name)
     if not issubclass(cls, LearnedModel):
         raise UsageError(f"model {name!r} is analytic: nothing to train")
-    sampler = SAMPLERS.get(cls.task)
+    sampler = sampler_for(cls)
     if sampler is None:
         raise UsageError(f"model {cls.name!r}: hdrconv train has no sampler for task {cls.task!r} "
                          f"(samplers for: {', '.join(SAMPLERS)})")
@@ -212,7 +215,7 @@ def task_baselines(cls: type[LearnedModel], config: TrainConfig) -> tuple[str, .
 
 
 def _validation_summary(cls: type[LearnedModel], validation: dict) -> str:
-    metric = SAMPLERS[cls.task].metric
+    metric = sampler_for(cls).metric
     line = f"validation {metric} {validation['final'][metric]['mean']:.2f} dB in-family"
     held_out = validation["held_out"][cls.name]["mean"]
     line += f", {held_out[metric]:.2f} dB held-out" if held_out else ""

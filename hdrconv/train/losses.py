@@ -8,6 +8,9 @@ which is why the HDRTV papers (HDRTVNet, IRNet) train with L1 on it.
 Alternating-exposure networks output scene radiance; :func:`coarse_to_fine_loss` applies the chosen
 loss of :data:`LOSSES` after the mu-law tone curve (Chen et al. 2021, §3.2 Eq. 1, mu = 5000) of the
 radiance normalised as :func:`hdrconv.data.metrics.psnr_mu` normalises the validation's cd/m2.
+
+The recurrent video ITM network (``temporal``) outputs PQ sequences; :func:`video_itm_loss` adds to the
+chosen reconstruction loss the :func:`temporal_loss` of consecutive outputs under the clips' known warps.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import torch
 
 from hdrconv.color.conventions import REFERENCE_WHITE_NITS
 from hdrconv.data.grading import MASTERING_PEAK_NITS
-from hdrconv.data.metrics import mu_law
+from hdrconv.data.metrics import mu_law, warp_backward
 
 CHARBONNIER_EPSILON = 1e-3
 """Charbonnier smoothing, in PQ code values (about one 10-bit code value)."""
@@ -63,3 +66,46 @@ def coarse_to_fine_loss(output: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     t = tonemap_radiance(target)
     refine = loss(tonemap_radiance(hdr), t) / (1 - mask).mean().clamp(min=NOT_WELL_EXPOSED_FLOOR)
     return loss(tonemap_radiance(coarse), t) + refine
+
+
+TEMPORAL_WEIGHT = 1.0
+"""Weight of :func:`temporal_loss` against the reconstruction loss in :func:`video_itm_loss`. Both are
+mean absolute PQ errors, so 1 weighs a flicker like a per-frame error of the same size; a starting
+value, not yet tuned (the long training run should check the flicker and warping error it buys)."""
+
+
+def temporal_loss(output: torch.Tensor, coords: torch.Tensor, valid: torch.Tensor,
+                  reference: torch.Tensor | None = None) -> torch.Tensor:
+    """Short-term temporal loss (Lai et al. 2018, Learning Blind Video Temporal Consistency, §3.2 Eq. 3:
+    ``sum M_t |O_t - W(O_{t-1})| / sum M_t``): each frame of ``output`` ``(N, T, C, H, W)`` against the
+    previous one warped by the known motion (``coords`` ``(N, T - 1, H, W, 2)``: where each pixel of
+    frame t + 1 is in frame t, as :class:`hdrconv.data.video.Clip`), over the pixels ``valid``
+    ``(N, T - 1, H, W)`` where the warp holds (visible in both frames). With a ``reference`` sequence
+    the reference's own residual is subtracted first (``(O_t - W(O_{t-1})) - (R_t - W(R_{t-1}))``):
+    bilinear warping of real detail leaves the ground truth a residual that the output need not copy
+    with a blur, so the loss is zero for the ground truth itself."""
+    N, T = output.shape[:2]
+    if T < 2:
+        return output.new_zeros(())
+
+    def residual(x: torch.Tensor) -> torch.Tensor:
+        previous = x[:, :-1].reshape(N * (T - 1), *x.shape[2:])
+        warped = warp_backward(previous, coords.reshape(N * (T - 1), *coords.shape[2:]))
+        return x[:, 1:] - warped.view(N, T - 1, *x.shape[2:])
+
+    r = residual(output.float())
+    if reference is not None:
+        r = r - residual(reference.float())
+    m = valid.to(r.dtype)[:, :, None]
+    return (r.abs() * m).sum() / (m.sum() * r.shape[2]).clamp(min=1)
+
+
+def video_itm_loss(output: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+                   loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = l1_pq) -> torch.Tensor:
+    """Training objective of the recurrent video ITM network: ``loss`` of every frame of the PQ
+    ``output`` ``(N, T, 3, H, W)`` against its target, plus :data:`TEMPORAL_WEIGHT` times the
+    :func:`temporal_loss` of the output relative to the target's, ``target`` = (PQ targets, coords,
+    valid) of :func:`hdrconv.train.samplers.video_itm_batch`."""
+    pq, coords, valid = target
+    output = output.float()
+    return loss(output, pq) + TEMPORAL_WEIGHT * temporal_loss(output, coords, valid, reference=pq)

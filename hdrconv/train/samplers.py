@@ -15,6 +15,14 @@ high-resolution pairs) comes with its sampler here, and the loop stays as it is.
   +-s or -s, 0, +s, s of 1 to 3 stops, linear noise, a perturbed gamma CRF, 8 bits) starting at a random
   phase of the cycle, so that the centre frame is each exposure in turn; the target is the centre
   frame's relative scene light (the network's radiance: 1.0 is the EV 0 clipping level).
+- **Video ITM clips** (the ``temporal`` model, :func:`video_itm_batch`, video ITM supplementary §2-3):
+  a short clip along a random camera path with a moving foreground over a random region of a training
+  scene (flipped / rotated before rendering, so that the known warps stay exact), graded as the
+  patches are (one anchor for the clip: the HDR of a static scene does not change), the SDR made with
+  one random recipe of the patches' family for the whole clip from the scene exposed per frame as the
+  simulated auto-exposure camera exposes it (Eq. 1-3, its change over the clip) plus the
+  supplementary's draw: the current (last) frame at a high exposure, the others at random ones; with
+  each frame's PQ target and the warps between consecutive frames.
 """
 
 from __future__ import annotations
@@ -31,10 +39,10 @@ from hdrconv.data.family import TONE_MAPPERS
 from hdrconv.data.grading import expose, grade_HDR10, random_exposure_stops
 from hdrconv.data.scenes import Scene
 from hdrconv.data.synthesis import random_recipe, synthesize_SDR
-from hdrconv.data.video import alternating_exposure, render_clip
+from hdrconv.data.video import alternating_exposure, auto_exposure_times, render_clip
 from hdrconv.errors import InputDataError
 from hdrconv.train.config import TrainConfig
-from hdrconv.train.losses import coarse_to_fine_loss
+from hdrconv.train.losses import coarse_to_fine_loss, video_itm_loss
 
 
 def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
@@ -112,6 +120,65 @@ def alt_exp_batch(scenes: list[Scene], rng: np.random.Generator, config: TrainCo
     return (torch.stack([c[0] for c in clips]), torch.stack([c[1] for c in clips])), torch.stack([c[2] for c in clips])
 
 
+VIDEO_FRAMES = 4
+"""Frames of a video ITM training clip: the recurrent network is unrolled, with gradients, over all of
+them. Four lets the current frame's clipped highlight be seen up to three frames earlier (issue 14's
+t - 3 check) at four times a single frame's step cost."""
+
+CURRENT_EXPOSURE_STOPS = (0.5, 1.5)
+"""The current (last) frame's exposure above the auto-exposure's, stops: the supplementary's "high
+exposure duration T for the current frame", clipping highlights that earlier frames may show."""
+
+OTHER_EXPOSURE_STOPS = (-1.5, 0.5)
+"""The other frames' random exposures around the auto-exposure's, stops: mostly darker than the
+current frame, sometimes brighter."""
+
+
+def _crop_region(scene: Scene, rng: np.random.Generator, patch: int) -> torch.Tensor:
+    """A random region of ``scene`` at most :data:`CLIP_REGION` patches across for a clip's camera."""
+    _, H, W = scene.image.shape
+    if min(H, W) < patch:
+        raise InputDataError(f"{scene.name}: {W}x{H} is smaller than the {patch}-pixel training patch")
+    rh, rw = min(H, CLIP_REGION * patch), min(W, CLIP_REGION * patch)
+    y, x = int(rng.integers(H - rh + 1)), int(rng.integers(W - rw + 1))
+    return scene.image[:, y:y + rh, x:x + rw]
+
+
+def video_itm_sample(scene: Scene, rng: np.random.Generator, patch: int, frames: int = VIDEO_FRAMES,
+                     tone_mappers: tuple[str, ...] = TONE_MAPPERS
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One training clip (module docstring): SDR BT.709 R'G'B' ``(T, 3, patch, patch)``, HDR10 PQ
+    BT.2020 R'G'B' of the same shape, and the warps between consecutive frames (``coords``
+    ``(T - 1, patch, patch, 2)``, ``valid`` ``(T - 1, patch, patch)``, as :class:`hdrconv.data.video.Clip`)."""
+    region = _augment(_crop_region(scene, rng, patch), rng)
+    try:
+        clip = render_clip(region, rng, frames, (patch, patch))
+    except ValueError as e:  # no camera path fits a scene barely larger than the patch
+        raise InputDataError(f"{scene.name}: {e}") from None
+    stops = random_exposure_stops(rng)
+    relative = expose(clip.frames, scene.key, stops)
+    nits = grade_HDR10(relative, scene.source_peak(stops))
+    camera = np.log2(auto_exposure_times(relative))
+    extra = np.append(rng.uniform(*OTHER_EXPOSURE_STOPS, frames - 1), rng.uniform(*CURRENT_EXPOSURE_STOPS))
+    # the camera's exposure changes as it follows the content; the grade's anchor stays the scene's
+    offsets = camera - camera.mean() + extra
+    exposed = relative * torch.from_numpy(2.0**offsets).to(relative.dtype).view(-1, 1, 1, 1)
+    exposed_nits = torch.stack([grade_HDR10(f, scene.source_peak(stops + o)) for f, o in zip(exposed, offsets)])
+    sdr = synthesize_SDR(exposed, exposed_nits, random_recipe(rng, tone_mappers))
+    return sdr, eotf_inverse_ST2084(nits), clip.coords, clip.valid
+
+
+def video_itm_batch(scenes: list[Scene], rng: np.random.Generator, config: TrainConfig, model: type | None = None
+                    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """``config.batch_size`` clips of :func:`video_itm_sample` from scenes drawn uniformly: SDR
+    ``(N, T, 3, p, p)``, (PQ targets ``(N, T, 3, p, p)``, coords ``(N, T - 1, p, p, 2)``, valid
+    ``(N, T - 1, p, p)``)."""
+    clips = [video_itm_sample(scenes[int(rng.integers(len(scenes)))], rng, config.patch,
+                              tone_mappers=config.tone_mappers) for _ in range(config.batch_size)]
+    sdr, pq, coords, valid = (torch.stack(parts) for parts in zip(*clips))
+    return sdr, (pq, coords, valid)
+
+
 @dataclass(frozen=True)
 class Sampler:
     """How batches are drawn for one task, and for which models they are made."""
@@ -142,3 +209,16 @@ SAMPLERS: dict[str, Sampler] = {
                                                 "radiance (1.0: the EV 0 clipping level)"),
 }
 """The sampler of each task ``hdrconv train`` trains."""
+
+MODEL_SAMPLERS: dict[str, Sampler] = {
+    "temporal": Sampler(video_itm_batch, "video ITM clips", objective=video_itm_loss,
+                        domain="sequences of BT.709 R'G'B' [0,1] -> PQ BT.2020 R'G'B' [0,1], recurrent"),
+}
+"""Samplers of models that need other data than their task's (by model name): the recurrent video ITM
+model trains on clips with known warps (window 1: each frame of a clip is the target of its own
+recurrent step)."""
+
+
+def sampler_for(model: type) -> Sampler | None:
+    """The sampler a model class trains with: its own (:data:`MODEL_SAMPLERS`) or its task's."""
+    return MODEL_SAMPLERS.get(model.name, SAMPLERS.get(model.task))

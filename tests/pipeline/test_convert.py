@@ -22,6 +22,22 @@ CHECKER = Path(__file__).resolve().parents[2].parent / "shared" / "tools" / "che
 FAST = EncodeSettings(preset="ultrafast")
 
 
+def convertible_itm_models(marks: dict | None = None) -> list:
+    """Every registered ITM model as a test parameter (with ``marks`` by name); a learned model without
+    trained weights is skipped: it refuses to convert anything (``LearnedModel.require_trained``), which
+    tests/models checks for it."""
+    from hdrconv.models import registry
+
+    params = []
+    for name in registry.names("itm"):
+        model = create(name)
+        if model.kind == "learned" and not model.trained:
+            params.append(pytest.param(name, marks=pytest.mark.skip(reason=f"{name} has no trained weights")))
+        else:
+            params.append(pytest.param(name, marks=(marks or {}).get(name, ())))
+    return params
+
+
 def check_hdr10(out: Path, source: Path) -> str:
     if not CHECKER.exists():
         pytest.skip("shared/tools/check_hdr10.py not beside the checkout")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from hdrconv.models import create, registry
+from hdrconv.models import create
 from hdrconv.pipeline.convert import convert
 from tests.media import decode_yuv10, ffmpeg
-from tests.pipeline.test_convert import FAST, check_hdr10
+from tests.pipeline.test_convert import FAST, check_hdr10, convertible_itm_models
 
 IRNET_TINTS = pytest.mark.xfail(strict=True, reason=(
     "IRNet's three output channels are free: on the grey testsrc2 clip its chroma codes spread over "
@@ -23,8 +23,7 @@ def grey(tmp_path_factory):
     return src
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=IRNET_TINTS) if n == "irnet" else n
-                                  for n in registry.names("itm")])
+@pytest.mark.parametrize("name", convertible_itm_models({"irnet": IRNET_TINTS}))
 def test_grey_stays_neutral(tmp_path, grey, name):
     out = tmp_path / "out.mkv"
     result = convert(str(grey), str(out), create(name), FAST)

@@ -13,11 +13,11 @@ import torch
 from hdrconv.color.transfer import eotf_inverse_ST2084, eotf_ST2084
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.probe import probe
-from hdrconv.models import create, registry
+from hdrconv.models import create
 from hdrconv.pipeline import presets
 from hdrconv.pipeline.convert import convert
 from tests.media import decode_yuv10, make_patches
-from tests.pipeline.test_convert import check_hdr10
+from tests.pipeline.test_convert import check_hdr10, convertible_itm_models
 
 # flat white, then the patches that come out brightest: a light grey and saturated colours
 PATCHES = [(235, 128, 128), (200, 128, 128), (63, 102, 240), (173, 42, 26), (145, 54, 34), (41, 240, 110)]
@@ -30,7 +30,7 @@ def patch_codes(path: Path) -> np.ndarray:
                       np.median(cr[2:6, i * 8 + 2:i * 8 + 6])) for i in range(len(PATCHES))])
 
 
-@pytest.mark.parametrize("name", registry.names("itm"))
+@pytest.mark.parametrize("name", convertible_itm_models())
 def test_every_model_stays_within_the_mastering_peak(tmp_path, name):
     src = make_patches(tmp_path / "patches.mkv", PATCHES)
     model_name, settings = presets.resolve("hdr10-1000", model=name, x265_preset="ultrafast")

@@ -55,3 +55,28 @@ def test_alternating_exposure_clips_cycle_their_exposures_with_the_centre_radian
     (ldr3, stops3), _ = alt_exp_batch(scenes, np.random.default_rng(5), config, CoarseToFine3)
     assert ldr3.shape[1] == 7 and all(len(set(s.tolist())) == 3 for s in stops3)
     assert SAMPLERS["alt-exp"].objective is not None and SAMPLERS["alt-exp"].metric == "psnr_mu"
+
+
+def test_video_itm_clips_have_exact_warps_a_bright_current_frame_and_are_seeded(tmp_path):
+    from hdrconv.models.learned import TemporalITMModel
+    from hdrconv.train.config import TrainConfig
+    from hdrconv.train.losses import temporal_loss
+    from hdrconv.train.samplers import VIDEO_FRAMES, sampler_for, video_itm_batch
+
+    scenes = load_scenes(list_hdr_images(write_hdr_folder(tmp_path, ["a.exr", "b.exr"])), 1024)
+    config = TrainConfig(model="temporal", data="", out="", steps=1, batch_size=6, patch=32, tone_mappers=("clip",))
+    sdr, (pq, coords, valid) = video_itm_batch(scenes, np.random.default_rng(3), config)
+    sdr_b, (pq_b, _, _) = video_itm_batch(scenes, np.random.default_rng(3), config)
+    T = VIDEO_FRAMES
+    assert sdr.shape == pq.shape == (6, T, 3, 32, 32) and coords.shape == (6, T - 1, 32, 32, 2)
+    assert valid.shape == (6, T - 1, 32, 32) and valid.float().mean() > 0.5
+    assert torch.equal(sdr, sdr_b) and torch.equal(pq, pq_b)
+    assert torch.equal(sdr * 255, torch.round(sdr * 255)) and float(pq.max()) <= 0.76
+    # the HDR targets move with the known warps (one grade for the clip); the SDR does not, its
+    # exposure changes from frame to frame
+    assert float(temporal_loss(pq, coords, valid)) < 0.01
+    assert float(temporal_loss(sdr, coords, valid)) > 3 * float(temporal_loss(pq, coords, valid))
+    # the current (last) frame is exposed high (+0.5 to +1.5 stops), the others at random (-1.5 to +0.5)
+    mean = sdr.mean(dim=(2, 3, 4))
+    assert (mean[:, -1] > mean[:, :-1].mean(dim=1)).float().mean() >= 5 / 6
+    assert sampler_for(TemporalITMModel).draw is video_itm_batch

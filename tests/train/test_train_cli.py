@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import torch
 
 from hdrconv.cli import main
@@ -42,16 +43,20 @@ def test_train_command_errors_map_to_exit_codes(tmp_path, capsys):
     assert "hdrconv: error:" in capsys.readouterr().err
 
 
-def test_train_command_trains_an_alternating_exposure_model(tmp_path, capsys):
+@pytest.fixture
+def one_thread():
+    """See tests/models/test_alternating_arch.py: tiny tensors, busy CPU."""
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # see tests/models/test_alternating_arch.py: tiny tensors, busy CPU
-    try:
-        data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
-        out = tmp_path / "c2f.pt"
-        assert main(["train", "c2f-2exp", "--data", str(data), "--out", str(out), "--steps", "2",
-                     "--batch-size", "2", "--patch", "32", "--log-every", "1", "--json"]) == 0
-    finally:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_train_command_trains_an_alternating_exposure_model(tmp_path, capsys, one_thread):
+    data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+    out = tmp_path / "c2f.pt"
+    assert main(["train", "c2f-2exp", "--data", str(data), "--out", str(out), "--steps", "2",
+                 "--batch-size", "2", "--patch", "32", "--log-every", "1", "--json"]) == 0
     captured = capsys.readouterr()
     assert "step 2: loss" in captured.err and "validation psnr_mu" in captured.err
     card = json.loads(captured.out)
@@ -60,3 +65,23 @@ def test_train_command_trains_an_alternating_exposure_model(tmp_path, capsys):
     from hdrconv.models.registry import create
 
     assert create("c2f-2exp", weights=str(out)).trained
+
+
+def test_train_command_trains_the_recurrent_video_model_on_clips(tmp_path, capsys, one_thread):
+    data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+    out = tmp_path / "temporal.pt"
+    assert main(["train", "temporal", "--data", str(data), "--out", str(out), "--steps", "2",
+                 "--batch-size", "2", "--patch", "32", "--log-every", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "step 2: loss" in captured.err and "dB held-out" in captured.err
+    card = json.loads(captured.out)
+    assert card["task"] == "itm" and card["training"]["steps_done"] == 2
+    assert card["training"]["network_domain"].startswith("sequences")
+    assert set(card["validation"]["held_out"]["temporal"]["groups"]) == {"exposure", "curves", "grading"}
+    # step 0 is BT.2446 Method A: every head of the untrained network starts at zero
+    assert abs(card["validation"]["step_0"]["psnr_pq"]["mean"]
+               - card["validation"]["baselines"]["bt2446a"]["psnr_pq"]["mean"]) < 1e-3
+    from hdrconv.models.registry import create
+
+    model = create("temporal", weights=str(out))
+    assert model.trained and model.process(torch.rand(2, 3, 24, 40), None)[0].shape == (2, 3, 24, 40)
