@@ -49,7 +49,7 @@ from hdrconv.data.video import exposure_values  # noqa: E402
 from hdrconv.errors import UsageError  # noqa: E402
 from hdrconv.io.encode import EncodeSettings  # noqa: E402
 from hdrconv.io.probe import probe  # noqa: E402
-from hdrconv.pipeline.altexp import ALT_EXP, convert_alt_exp  # noqa: E402
+from hdrconv.pipeline.altexp import ALT_EXP  # noqa: E402
 from hdrconv.pipeline.convert import convert  # noqa: E402
 from hdrconv.pipeline.options import AltExpOptions  # noqa: E402
 from hdrconv.pipeline.run import build_model  # noqa: E402
@@ -106,7 +106,7 @@ def time_alt_exp(src: Path, out: Path, model: str, settings: EncodeSettings) -> 
     options = AltExpOptions(inputs=(str(src),), model=model, force=True, quiet=True)
     m = ALT_EXP.build(model, options, settings)
     t = time.perf_counter()
-    r = convert_alt_exp(str(src), str(out), m, settings, options, lambda e: None, None)
+    r = ALT_EXP.convert(str(src), str(out), m, settings, options, lambda e: None, None)
     return r.frames, time.perf_counter() - t
 
 
