@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from hdrconv.color.conventions import ALT_EXP_GAMMA
+from hdrconv.color.kernels import power
 
 GLOBAL_SIZE = 512
 """Longest side of the frames the similarity is estimated on."""
@@ -31,7 +32,8 @@ def match_exposure(frame: torch.Tensor, stops: float, target: float) -> torch.Te
     stops (clipped at 1)."""
     if stops == target:
         return frame
-    return (frame.clamp(0, 1) ** ALT_EXP_GAMMA * 2.0 ** (target - stops)).clamp_(0, 1) ** (1 / ALT_EXP_GAMMA)
+    linear = power(frame.clamp(0, 1), ALT_EXP_GAMMA).mul_(2.0 ** (target - stops)).clamp_(0, 1)
+    return power(linear, 1 / ALT_EXP_GAMMA, out=linear)
 
 
 def grey8(frame: torch.Tensor, stops: float, target: float) -> np.ndarray:

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from hdrconv.color.conventions import ALT_EXP_GAMMA
+from hdrconv.color.kernels import power
 from hdrconv.models import alignment
 from hdrconv.models.base import Model, Window
 from hdrconv.models.registry import register
@@ -58,7 +59,7 @@ def hat_weight(V: torch.Tensor, domain: tuple[float, float] = HAT_DOMAIN) -> tor
 
 def radiance(V: torch.Tensor, stops: float) -> torch.Tensor:
     """Gamma-2.2 signal of a frame exposed at ``stops`` -> radiance in units of the EV 0 clipping level."""
-    return V.clamp(0, 1) ** ALT_EXP_GAMMA * 2.0 ** -stops
+    return power(V.clamp(0, 1), ALT_EXP_GAMMA).mul_(2.0 ** -stops)
 
 
 def agreement(reference: torch.Tensor, other: torch.Tensor, common: float) -> torch.Tensor:
@@ -68,7 +69,7 @@ def agreement(reference: torch.Tensor, other: torch.Tensor, common: float) -> to
     # shadow shows: compared at the darker one, a neighbour twice too bright in the shadows differed by
     # 0.02 in code value, passed, and cost the 2-exposure test clip 2 dB of PSNR-PQ
     gain = 2.0 ** common
-    codes = [(x * gain).clamp_(0, 1).mean(0).pow_(1 / ALT_EXP_GAMMA) for x in (reference, other)]
+    codes = [power((x * gain).clamp_(0, 1).mean(0), 1 / ALT_EXP_GAMMA) for x in (reference, other)]
     diff = (codes[1] - codes[0]).abs_().cpu().numpy()
     # averaged over 3 x 3 against noise, then the worst of 5 x 5: a box filter alone spreads the thin
     # disagreement along a moving edge below the threshold (PSNR-PQ of a moving square's region, 2-exposure

@@ -18,6 +18,7 @@ import torch
 
 from hdrconv.color import crf as camera
 from hdrconv.color.conventions import ALT_EXP_GAMMA
+from hdrconv.color.kernels import power
 from hdrconv.data.grading import alt_exp_HDR10
 from hdrconv.errors import OutputError, UsageError
 from hdrconv.io.decode import VideoDecoder
@@ -143,7 +144,8 @@ def _cycle(info: MediaInfo, response: camera.CameraResponse, options: AltExpOpti
 def _stage(response: camera.CameraResponse, cycle: cycles.ExposureCycle):
     def stage(frames: Iterator[Frame]) -> Iterator[Frame]:
         for i, f in enumerate(frames):
-            yield Frame(response.to_linear(f.rgb).pow_(1 / ALT_EXP_GAMMA), f.timestamp, cycle.stop(i), f.cut)
+            linear = response.to_linear(f.rgb).clamp_(min=0)
+            yield Frame(power(linear, 1 / ALT_EXP_GAMMA, out=linear), f.timestamp, cycle.stop(i), f.cut)
     return stage
 
 
