@@ -24,7 +24,7 @@ the target frames in units of the EV 0 clipping level.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import cv2
 import numpy as np
@@ -79,9 +79,9 @@ def agreement(reference: torch.Tensor, other: torch.Tensor, common: float) -> to
     return ((2 * GHOST_CODE - torch.from_numpy(diff).to(reference.device)) / GHOST_CODE).clamp_(0, 1)
 
 
-def merge(frames: torch.Tensor, stops: tuple[float, ...], reference: int) -> torch.Tensor:
-    """Radiance ``(3, H, W)`` of ``frames[reference]`` merged with the other ``frames`` (module
-    docstring)."""
+def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: int) -> torch.Tensor:
+    """Radiance ``(3, H, W)`` of ``frames[reference]`` merged with the other ``frames`` (``(3, H, W)``
+    each; module docstring)."""
     ref, e_ref = frames[reference], stops[reference]
     w_ref = hat_weight(ref).amin(0)
     r_ref = radiance(ref, e_ref)
@@ -135,5 +135,6 @@ class ExposureMerge(Model):
         out = []
         for t in range(len(window.indices))[window.targets]:
             used = [t, *partners(window.indices, window.exposures, t)]
-            out.append(merge(window.frames[used], tuple(window.exposures[u] for u in used), 0))
+            # the frames themselves, not window.frames[used]: that gathers a copy (3 x 100 MB at 4K)
+            out.append(merge([window.frames[u] for u in used], tuple(window.exposures[u] for u in used), 0))
         return torch.stack(out), state

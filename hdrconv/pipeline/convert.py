@@ -216,6 +216,7 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
                     for pts, h in zip(window.timestamps[window.targets], hdr):
                         if not _put(frames_out, (pts, h), stop):
                             return
+                    window = hdr = h = None  # let go before the loop makes the next window (windows.run)
         except _Stopped:
             return
         _put(frames_out, _END, stop)

@@ -116,3 +116,6 @@ def run(model: Model, stream: Iterable[Frame], first: int = 0) -> Iterator[tuple
             raise RuntimeError(f"model {model.name} returned {hdr.shape[0]} frames for a window of "
                                f"{window.target_count} target frames")
         yield window, hdr
+        # let go of this window before the next is stacked: otherwise both windows' frames (5 x 100 MB
+        # for a 4K frame with merge's context) are held at once
+        del window, hdr
