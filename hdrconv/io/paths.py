@@ -42,17 +42,26 @@ def check_writable_folder(output: str) -> None:
         raise OutputError(f"{output}: cannot create files in {parent} ({e.strerror})") from None
 
 
+def output_container(output: str) -> str:
+    """The container the output's name asks for (``-``: Matroska); a usage error for any other name,
+    which the command line alone decides."""
+    if output == STDOUT:
+        return "mkv"
+    container = CONTAINERS.get(Path(output).suffix.lower())
+    if container is None:
+        raise UsageError(f"{output}: output must end in .mkv or .mp4")
+    return container
+
+
 def check_output(input_path: str, output: str, force: bool) -> str:
     """Validate the output path before any work; return the container (``mkv``/``mp4``).
 
     ``-`` is standard output, always Matroska: MP4 needs a seekable output (its index is written last).
     """
+    container = output_container(output)
     if output == STDOUT:
-        return "mkv"
+        return container
     out = Path(output)
-    container = CONTAINERS.get(out.suffix.lower())
-    if container is None:
-        raise UsageError(f"{output}: output must end in .mkv or .mp4")
     if input_path != "-" and os.path.exists(input_path) and out.exists() and out.resolve() == Path(input_path).resolve():
         raise UsageError(f"{output}: output is the input file")
     refuse_existing(output, force)
