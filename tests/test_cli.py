@@ -443,3 +443,9 @@ def test_help_shows_flags_without_placeholders_and_an_example(capsys, monkeypatc
     # the help column starts where the longest option name leaves it, not squeezed to the right half
     force = next(line for line in itm if line.startswith("--force"))
     assert force.index("Overwrite existing outputs.") < 40, force
+
+
+def test_python_m_hdrconv_is_the_command():
+    r = subprocess.run([sys.executable, "-m", "hdrconv", "itm", "in.mp4", "out.avi"], capture_output=True, text=True,
+                       timeout=60, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert (r.returncode, r.stderr) == (64, "hdrconv: error: out.avi: output must end in .mkv or .mp4\n")
