@@ -132,10 +132,7 @@ def run_itm_file(input: str, output: str, options: ConvertOptions, conversion: C
     presets.check_flags(options.preset, crf=options.crf, x265_preset=options.x265_preset, peak=options.peak)
     # the command line first: probing the input costs 0.1 s of a usage error's 0.5
     output_container(output)
-    if options.model is not None:
-        from hdrconv.models import registry
-
-        registry.check(options.model, conversion.task)
+    _check_model_flag(options, conversion)
     info = None
     if input == STDIN:
         check_stdin()
@@ -167,6 +164,7 @@ def run_itm_batch(options: ConvertOptions, conversion: Conversion = ITM) -> int:
         raise UsageError("several inputs cannot all go to standard output: -o DIR")
     if Path(out_dir).suffix.lower() in (".mkv", ".mp4"):
         raise UsageError(f"-o {out_dir}: several inputs need an output folder, not a file")
+    _check_model_flag(o, conversion)
     model_name, settings = _resolve(o, conversion)
     preset_name = presets.load(o.preset).name
     todo = batch.plan(o.inputs, out_dir, o.name_template, recursive=o.recursive, model=model_name,
@@ -204,15 +202,23 @@ def run_itm_batch(options: ConvertOptions, conversion: Conversion = ITM) -> int:
     return result["exit_code"]
 
 
-def _resolve(options: ConvertOptions, conversion: Conversion) -> tuple[str, EncodeSettings]:
-    """The model name and encoder settings: the preset, overridden by the flags. A model named by the
-    flags is checked first: loading a preset imports torch (see :mod:`hdrconv.models.registry`)."""
+def _check_model_flag(options: ConvertOptions, conversion: Conversion) -> None:
+    """The model the command line names (or the command's default), checked before any preset is
+    loaded or input probed: both import or read more than a usage error should wait for (see
+    :mod:`hdrconv.models.registry`)."""
     from hdrconv.models import registry
 
     model = options.model or conversion.default_model
     if model is not None:
         registry.check(model, conversion.task)
-    name, settings = presets.resolve(options.preset, model=model, crf=options.crf,
-                                     x265_preset=options.x265_preset, peak=options.peak)
+
+
+def _resolve(options: ConvertOptions, conversion: Conversion) -> tuple[str, EncodeSettings]:
+    """The model name and encoder settings: the preset, overridden by the flags (the model flag was
+    checked by :func:`_check_model_flag`; a preset's own model is checked here)."""
+    from hdrconv.models import registry
+
+    name, settings = presets.resolve(options.preset, model=options.model or conversion.default_model,
+                                     crf=options.crf, x265_preset=options.x265_preset, peak=options.peak)
     registry.check(name, conversion.task)
     return name, settings

@@ -20,14 +20,7 @@ TINY = {"flow_levels": 2, "flow_channels": [4], "flow_scale": 2, "weight_channel
         "deformable_groups": 2, "extract_blocks": 1, "reconstruct_blocks": 1, "align_scale": 2}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # these tensors are too small to share among threads; on a busy 2-core machine OpenMP's
-    # synchronisation made a 32x32 forward 10x slower (2.8 s instead of 0.25 s)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def bilinear(x, y, px):

@@ -13,14 +13,7 @@ TINY = {"features": 8, "downscale": 4, "encoder_blocks": 1, "embed_dim": 8, "dep
 """32 x 48 frames: 8 x 12 features, 4 x 6 tokens in 2 x 2 windows, the second block shifted."""
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors on a busy CPU: torch's thread pool costs more than it brings (see
-    tests/models/test_alternating_arch.py)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _wake(net: torch.nn.Module, seed: int = 0) -> torch.nn.Module:

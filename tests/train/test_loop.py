@@ -124,25 +124,20 @@ def test_fine_tuning_starts_from_the_given_weights_and_keeps_their_history(tmp_p
         train(_config(data, tmp_path / "x.pt", init=str(tmp_path / "missing.pt")))
 
 
-def test_alt_exp_validation_scores_coarse_net_alone_beside_the_whole_network(tmp_path):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # see tests/models/test_alternating_arch.py: tiny tensors, busy CPU
-    try:
-        data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
-        config = _config(data, tmp_path / "c2f.pt", model="c2f-2exp", steps=1, batch_size=2, arch=TINY,
-                         baselines=("merge",))
-        card = train(config, log=lambda s: None)
-        coarse = card["validation"]["ablation"]["coarse"]
-        assert set(card["validation"]["ablation"]) == {"coarse"} and set(coarse) == set(card["validation"]["final"])
-        # a RefineNet that corrects CoarseNet: the whole network's figures move, CoarseNet's alone stay
-        weights = torch.load(tmp_path / "c2f.pt", weights_only=True)
-        g = torch.Generator().manual_seed(0)
-        weights["refine.out.weight"] = 0.1 * torch.randn(weights["refine.out.weight"].shape, generator=g)
-        torch.save(weights, tmp_path / "c2f.pt")
-        logs = []
-        val = revalidate(config, log=logs.append)["validation"]
-    finally:
-        torch.set_num_threads(threads)
+def test_alt_exp_validation_scores_coarse_net_alone_beside_the_whole_network(tmp_path, one_thread):
+    data = write_hdr_folder(tmp_path / "hdr", ["a.exr", "b.exr"])
+    config = _config(data, tmp_path / "c2f.pt", model="c2f-2exp", steps=1, batch_size=2, arch=TINY,
+                     baselines=("merge",))
+    card = train(config, log=lambda s: None)
+    coarse = card["validation"]["ablation"]["coarse"]
+    assert set(card["validation"]["ablation"]) == {"coarse"} and set(coarse) == set(card["validation"]["final"])
+    # a RefineNet that corrects CoarseNet: the whole network's figures move, CoarseNet's alone stay
+    weights = torch.load(tmp_path / "c2f.pt", weights_only=True)
+    g = torch.Generator().manual_seed(0)
+    weights["refine.out.weight"] = 0.1 * torch.randn(weights["refine.out.weight"].shape, generator=g)
+    torch.save(weights, tmp_path / "c2f.pt")
+    logs = []
+    val = revalidate(config, log=logs.append)["validation"]
     means = {k: m["mean"] for k, m in coarse.items()}
     assert {k: m["mean"] for k, m in val["ablation"]["coarse"].items()} == pytest.approx(means)
     # measured PSNR-mu 20.62 dB against 21.59 dB for CoarseNet alone

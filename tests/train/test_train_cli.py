@@ -1,6 +1,5 @@
 import json
 
-import pytest
 import torch
 
 from hdrconv.cli import main
@@ -41,15 +40,6 @@ def test_train_command_errors_map_to_exit_codes(tmp_path, capsys):
                  "--steps", "1"]) == 66
     assert main(base[:-1] + [str(tmp_path / "no" / "dir.pt"), "--steps", "1"]) == 73
     assert "hdrconv: error:" in capsys.readouterr().err
-
-
-@pytest.fixture
-def one_thread():
-    """See tests/models/test_alternating_arch.py: tiny tensors, busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_train_command_trains_an_alternating_exposure_model(tmp_path, capsys, one_thread):
