@@ -101,11 +101,21 @@ def colourfulness(x: torch.Tensor) -> float:
     return float(np.hypot(ictcp[..., 1], ictcp[..., 2]).mean())
 
 
-def log_contrast(x: torch.Tensor, floor: float = 0.01) -> float:
-    """Standard deviation of log2 BT.2020 luminance (cd/m2, plus ``floor`` against log 0): the spread of
-    a picture's light levels in stops."""
-    Y = luminance(_frames(x), BT2020_WEIGHTS)
-    return float(torch.log2(Y + floor).std(unbiased=False))
+LOG_CONTRAST_FLOOR_NITS = 0.01
+"""Added to luminance before the log of :func:`log_spread` (against log 0, and so that noise in the
+blacks does not count as contrast)."""
+
+
+def log_spread(x: torch.Tensor) -> torch.Tensor:
+    """Standard deviation of log2 BT.2020 luminance (cd/m2, plus :data:`LOG_CONTRAST_FLOOR_NITS`) of
+    each frame of ``(N, 3, H, W)`` as ``(N,)``: the spread of a picture's light levels in stops."""
+    Y = luminance(x, BT2020_WEIGHTS)
+    return torch.log2(Y + LOG_CONTRAST_FLOOR_NITS).flatten(1).std(dim=1, unbiased=False)
+
+
+def log_contrast(x: torch.Tensor) -> float:
+    """:func:`log_spread` of all frames of ``x`` together (side by side), in double precision."""
+    return float(log_spread(torch.cat(tuple(_frames(x)), dim=-1)[None]))
 
 
 def mu_law(H: torch.Tensor, mu: float = MU) -> torch.Tensor:

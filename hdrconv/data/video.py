@@ -223,8 +223,13 @@ def auto_exposure(frames: torch.Tensor, beta: float = AUTO_EXPOSURE_BETA,
     """Supplementary Eq. 1-3: the auto-exposed 8-bit LDR clip of scene-linear ``frames``
     ``(T, 3, h, w)`` and the smoothed exposures ``(T,)`` (:func:`auto_exposure_times`)."""
     T = auto_exposure_times(frames, beta, band, alpha)
-    ldr = quantise_8bit(_camera(frames, torch.from_numpy(T).to(frames.dtype).view(-1, 1, 1, 1)))
-    return ldr, T
+    return camera_exposure(frames, T), T
+
+
+def camera_exposure(frames: torch.Tensor, times: np.ndarray) -> torch.Tensor:
+    """The simulated camera (supplementary Eq. 2, 8-bit) of scene-linear ``frames`` ``(T, 3, h, w)``
+    shot with exposure ``times`` ``(T,)``."""
+    return quantise_8bit(_camera(frames, torch.from_numpy(np.asarray(times)).to(frames.dtype).view(-1, 1, 1, 1)))
 
 
 def exposure_values(frames: int, exposures: int, stops: int) -> np.ndarray:

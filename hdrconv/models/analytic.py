@@ -29,6 +29,12 @@ def _linear_BT2020(frames: torch.Tensor, L_W: float) -> torch.Tensor:
     return RGB_to_RGB(eotf_BT1886(frames), SDR_COLOURSPACE, HDR_COLOURSPACE, scale=L_W)
 
 
+def sdr_in_hdr_BT2408(frames: torch.Tensor) -> torch.Tensor:
+    """SDR BT.709 R'G'B' as an SDR display shows it, placed in the HDR container (ITU-R BT.2408-7
+    §2.2): linear BT.2020 cd/m2, SDR 100 % at the HDR reference white of 203 cd/m2."""
+    return _linear_BT2020(frames, REFERENCE_WHITE_NITS)
+
+
 @register
 class BT2408(Model):
     """SDR placed unchanged in the HDR container (ITU-R BT.2408-7, display-referred mapping of SDR
@@ -41,7 +47,7 @@ class BT2408(Model):
     peak_nits = REFERENCE_WHITE_NITS
 
     def process(self, frames: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        return _linear_BT2020(frames, REFERENCE_WHITE_NITS), state
+        return sdr_in_hdr_BT2408(frames), state
 
 
 @register

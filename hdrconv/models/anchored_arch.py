@@ -23,7 +23,16 @@ of :mod:`hdrconv.data.protocol`) and every correction is bounded by construction
 3. **Local branch** (thumbnail CNN conditioned on the global features) predicts a gain map in stops
    within +-:data:`LOCAL_STOPS`, brought to full resolution by the fast guided filter along the
    SDR luma (He & Sun 2015), so a small specular highlight and a large white wall can expand apart.
-4. **Full resolution**: ``HDR = sat(prior, 1 + s) * 2 ** bound(c(Y') + local)``, the sum bounded
+4. **Contrast floor** (:func:`contrast_floor`): the corrections are shrunk towards their mean by the
+   largest factor ``alpha`` in [0, 1] at which the output, on a regular subsample of the frame, is
+   not flatter (spread of log2 luminance, :func:`~hdrconv.data.metrics.log_spread`) than the SDR as
+   an SDR display shows it, or than Method A where Method A itself is flatter. The trust region
+   bounds each pixel but not the spread: on scikit-image's coffee photograph the first
+   display-referred weights set the local gain near its -1 stop bound over the bright cup and the
+   curve +0.9 stops above Method A, and the output came out flatter than its own SDR (2.50 against
+   2.55 stops). With ``alpha`` = 0 the output is Method A times one gain, so the floor can always
+   be met.
+5. **Full resolution**: ``HDR = sat(prior, 1 + s) * 2 ** bound(c(Y') + local)``, the sum bounded
    to :data:`TRUST_STOPS`, the result capped at the training grade's mastering peak (1000 cd/m2). Whatever the network outputs, each pixel stays within those stops of
    Method A's luminance with its hue; with all heads at zero (the initialisation) the model *is*
    Method A.
@@ -46,6 +55,8 @@ import torch
 from hdrconv.color.bt2446 import sdr_BT709_to_BT2020, sdr_to_hdr_BT2446_A
 from hdrconv.color.conventions import BT2020_WEIGHTS, PQ_PEAK_NITS, MasteringDisplay
 from hdrconv.color.transfer import eotf_inverse_ST2084
+from hdrconv.data.metrics import log_spread
+from hdrconv.models.analytic import sdr_in_hdr_BT2408
 from hdrconv.models.blocks import (ThumbnailNet, guided_upsample, lookup, luma_BT709, piecewise_linear, soft_bound,
                                    soft_histogram)
 from hdrconv.models.cuts import is_scene_cut
@@ -95,6 +106,35 @@ def correct_prior(prior: torch.Tensor, saturation: torch.Tensor, stops: torch.Te
     return prior.mul_(1 + s).sub_(Y.mul_(s)).clamp_(min=0).mul_(stops.exp2_()).clamp_(max=MASTERING_PEAK_NITS)
 
 
+def contrast_floor(sdr: torch.Tensor, saturation: torch.Tensor, stops: torch.Tensor, weights: torch.Tensor,
+                   iterations: int = 8) -> torch.Tensor:
+    """Step 4 of the module docstring: the largest ``alpha`` ``(N, 1, 1, 1)`` in [0, 1] (bisection,
+    ``iterations`` halvings) at which ``correct_prior`` with ``mean + alpha (stops - mean)`` is not
+    flatter than the SDR shown at BT.2408 levels, nor than Method A where that is flatter. ``sdr``
+    ``(N, 3, h, w)`` R'G'B' pixels (a subsample of the frame), ``stops`` ``(N, 1, h, w)`` the
+    correction at them. The lower end of the bisection always meets the floor, so the result does."""
+    with torch.no_grad():
+        rgb = sdr.float()
+        prior = sdr_to_hdr_BT2446_A(sdr_BT709_to_BT2020(rgb))
+        stops = stops.float()
+        mean = stops.mean(dim=(2, 3), keepdim=True)
+
+        def spread(alpha):
+            return log_spread(correct_prior(prior.clone(), saturation.float(), mean + alpha * (stops - mean),
+                                            weights))
+
+        zero = torch.zeros_like(mean)
+        target = torch.minimum(log_spread(sdr_in_hdr_BT2408(rgb)), spread(zero))
+        lo, hi = zero, torch.ones_like(mean)
+        ok = (spread(hi) >= target).view_as(mean)
+        lo = torch.where(ok, hi, lo)
+        for _ in range(iterations):
+            mid = (lo + hi) / 2
+            meets = (spread(mid) >= target).view_as(mean) | ok
+            lo, hi = torch.where(meets, mid, lo), torch.where(meets, hi, mid)
+        return lo.to(sdr.dtype)
+
+
 class AnchoredITMNet(ThumbnailNet):
     """The network of :mod:`hdrconv.models.anchored_arch` (see the module docstring).
 
@@ -138,7 +178,19 @@ class AnchoredITMNet(ThumbnailNet):
         params = {"curve": soft_bound(self.head_curve(z), *CURVE_STOPS),
                   "saturation": soft_bound(self.head_saturation(z), *SATURATION)}
         local = LOCAL_STOPS * torch.tanh(self.local_map(low, z) / LOCAL_STOPS)
-        return params, low, local
+        # the contrast floor on a regular subsample of the frame, not on the thumbnail: its area
+        # average narrows the spread of the SDR and of the output differently (on a ramp from black
+        # the floor met on the thumbnail left the frame 0.025 stops flatter than its SDR)
+        sub = x[..., ::self.downscale, ::self.downscale]
+        y = luma_BT709(sub)
+        stops = (guided_upsample(low[:, 3:], local, y, self.radius, self.eps)
+                 + lookup(piecewise_linear(params["curve"], self.lut_size), y))
+        mean = stops.mean(dim=(2, 3), keepdim=True)
+        alpha = contrast_floor(sub, params["saturation"], stops, self.luminance)
+        # folded into the heads: the curve is linear in its knots, so alpha c + (1 - alpha) mean,
+        # with alpha local, is mean + alpha (c + local - mean) at every pixel
+        params["curve"] = alpha.flatten(1) * params["curve"] + (1 - alpha.flatten(1)) * mean.flatten(1)
+        return params, low, alpha * local
 
     def render(self, x: torch.Tensor, params: dict[str, torch.Tensor], low: torch.Tensor,
                local: torch.Tensor) -> torch.Tensor:

@@ -1,10 +1,13 @@
-"""AnchoredITM: it starts as BT.2446 Method A and, whatever its weights, stays inside its trust region."""
+"""AnchoredITM: it starts as BT.2446 Method A and, whatever its weights, stays inside its trust region
+and is never flatter than its SDR."""
 
 import torch
 
 from hdrconv.color.conventions import BT2020_WEIGHTS
+from hdrconv.data.metrics import log_spread
+from hdrconv.models import anchored_arch
 from hdrconv.models.anchored_arch import MASTERING_PEAK_NITS, TRUST_STOPS, AnchoredITMNet
-from hdrconv.models.analytic import BT2446A
+from hdrconv.models.analytic import BT2446A, sdr_in_hdr_BT2408
 
 
 def _luminance(x):
@@ -66,3 +69,19 @@ def test_video_smooths_within_a_shot_and_restarts_at_a_cut():
         alone = net.render(a, *net.analyse(a))
     torch.testing.assert_close(same, alone)  # a steady shot: the average of equal parameters
     torch.testing.assert_close(after_cut, fresh)  # a cut: nothing carried over
+
+
+def test_a_flattening_correction_is_shrunk_until_the_picture_is_as_contrasty_as_its_sdr(monkeypatch):
+    # a smooth picture (a ramp under a soft shading), so that its thumbnail and the frame agree
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, 64), torch.linspace(0, 1, 96), indexing="ij")
+    x = torch.stack([xx * (0.6 + 0.4 * yy), xx * 0.9, xx * (1 - 0.5 * yy)])[None]
+    net = AnchoredITMNet().eval()
+    with torch.no_grad():
+        # an exposure curve falling over the SDR levels: +1 stop in the blacks, -3 at white
+        net.head_curve.bias.copy_(torch.linspace(3.0, -6.0, net.knots))
+        floored = net.render(x, *net.analyse(x))
+        monkeypatch.setattr(anchored_arch, "contrast_floor", lambda sdr, *_: torch.ones(len(sdr), 1, 1, 1))
+        raw = net.render(x, *net.analyse(x))
+    sdr = float(log_spread(sdr_in_hdr_BT2408(x)))
+    assert float(log_spread(raw)) < sdr - 0.2  # without the floor the correction flattens the picture
+    assert float(log_spread(floored)) >= sdr
