@@ -38,7 +38,8 @@ of :mod:`hdrconv.data.protocol`) and every correction is bounded by construction
    Method A.
 
 Cost at full resolution: Method A (three powers), one luma, one look-up, a guided upsampling of two
-coefficient maps, and a few multiply-adds. Video: the global parameters are smoothed over time and
+coefficient maps, and a few multiply-adds. Video: the camera's auto-exposure changes are undone before
+Method A (:mod:`hdrconv.models.exposure`), and the global parameters are smoothed over time and
 restarted at scene cuts exactly as FastITM's (:func:`~hdrconv.models.fast_arch.smooth_parameters`,
 :func:`~hdrconv.models.cuts.is_scene_cut`); the local gain follows the content.
 
@@ -60,6 +61,7 @@ from hdrconv.models.analytic import sdr_in_hdr_BT2408
 from hdrconv.models.blocks import (ThumbnailNet, guided_upsample, lookup, luma_BT709, piecewise_linear, soft_bound,
                                    soft_histogram)
 from hdrconv.models.cuts import is_scene_cut
+from hdrconv.models.exposure import ExposureState, apply_exposure, exposure_gain_table, track_exposure
 from hdrconv.models.fast_arch import BLACK_FLOOR, smooth_parameters
 
 CURVE_STOPS = (-3.0, 1.0)
@@ -216,9 +218,13 @@ class AnchoredITMNet(ThumbnailNet):
         low = self.thumbnail(x)
         hist = soft_histogram(low[:, 3:], self.bins)
         cut = state is None or is_scene_cut(hist, state.hist)
+        exposure, fading = track_exposure(None if state is None else state.exposure, low[:, 3:], cut)
+        if exposure.stops:
+            x = apply_exposure(x, exposure_gain_table(exposure.stops, self.lut_size).to(x))
+            low = self.thumbnail(x)
         params, low, local = self.analyse(x, low)
-        params = smooth_parameters(params, None if cut else state.params, beta)
-        return self.render(x, params, low, local), AnchoredState(params, hist)
+        params = smooth_parameters(params, None if cut or fading else state.params, beta)
+        return self.render(x, params, low, local), AnchoredState(params, hist, exposure)
 
 
 @dataclass
@@ -229,3 +235,5 @@ class AnchoredState:
     """Smoothed global parameters."""
     hist: torch.Tensor
     """Thumbnail luma histogram ``(1, bins)`` (scene cuts)."""
+    exposure: ExposureState
+    """Exposure stabilisation (:func:`~hdrconv.models.exposure.track_exposure`)."""

@@ -10,9 +10,9 @@ from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.analytic import BT2408
 from hdrconv.models.blocks import (box_filter, guided_upsample, highlight_fractions, lookup, luma_BT709,
                                    piecewise_linear, soft_bound, soft_histogram)
-from hdrconv.models.fast_arch import (EXPOSURE_KNEE, EXPOSURE_LIMIT_STOPS, PARAMETER_BOUNDS, FastITMNet,
-                                      apply_exposure, exposure_change, exposure_gain_table, smooth_parameters,
-                                      stabilise_exposure)
+from hdrconv.models.exposure import (EXPOSURE_KNEE, EXPOSURE_LIMIT_STOPS, apply_exposure, exposure_change,
+                                     exposure_gain_table, stabilise_exposure)
+from hdrconv.models.fast_arch import PARAMETER_BOUNDS, FastITMNet, smooth_parameters
 from hdrconv.models.cuts import is_scene_cut
 from hdrconv.io.decode import VideoDecoder
 from hdrconv.io.probe import probe
@@ -232,11 +232,11 @@ def test_shipped_model_holds_a_shot_steady_through_the_camera_s_auto_exposure():
 def test_a_cut_between_shots_of_alike_brightness_resets_the_exposure_compensation():
     model = FastITMModel()
     _, state = model.process(torch.cat([camera(scene(seed=0), s) for s in (0.0, 0.0, 0.1, 0.2, 0.3)]), None)
-    assert state.stops < -0.2
+    assert state.exposure.stops < -0.2
     other = camera(scene(seed=1), 0.3)
     assert not is_scene_cut(soft_histogram(model.net.thumbnail(other)[:, 3:], model.net.bins), state.hist)
     _, state = model.process(other, state)
-    assert state.stops == 0.0
+    assert state.exposure.stops == 0.0
 
 
 def test_shipped_model_ends_a_fade_from_black_at_the_shot_s_own_brightness():
