@@ -16,6 +16,7 @@ from hdrconv import __version__
 from hdrconv.errors import EX_SOFTWARE, EX_USAGE, HdrconvError, Interrupted, terminating_signals_interrupt
 from hdrconv.data.family import TONE_MAPPERS
 from hdrconv.pipeline.options import AltExpOptions, ConvertOptions
+from hdrconv.pipeline.presets import DEFAULT_MODEL
 from hdrconv.train.config import TrainConfig
 
 class _Group(typer.core.TyperGroup):
@@ -116,7 +117,7 @@ def itm(
     output: Optional[str] = _OUTPUT,
     preset: Optional[str] = _PRESET,
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Conversion model (see `hdrconv models`; "
-                                                                    "default: the preset's, bt2446a)."),
+                                                                    f"default: the preset's, {DEFAULT_MODEL})."),
     crf: Optional[float] = typer.Option(None, help="x265 constant rate factor (overrides the preset)."),
     x265_preset: Optional[str] = _X265_PRESET,
     peak: Optional[float] = _PEAK,
@@ -234,7 +235,7 @@ def preview(input: str = typer.Argument(..., help="SDR video."),
             at: str = typer.Option("0", "--at", help="Time of the frame: seconds or HH:MM:SS(.sss)."),
             output: str = typer.Option("preview.png", "--output", "-o", help="PNG to write."),
             model: Optional[str] = typer.Option(None, "--model", "-m",
-                                                help="Conversion model (see `hdrconv models`; default: bt2446a)."),
+                                                help=f"Conversion model (see `hdrconv models`; default: {DEFAULT_MODEL})."),
             device: str = typer.Option("auto", help="auto, cpu or cuda[:N]."),
             force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing PNG.")):
     """Look before you convert: one frame as SDR, as HDR and as a false-colour luminance map.
@@ -245,7 +246,6 @@ def preview(input: str = typer.Argument(..., help="SDR video."),
     Example: hdrconv preview holiday.mp4 --at 00:00:10 -o cmp.png --model bt2446a
     """
     from hdrconv.eval.preview import parse_time, preview as make_preview
-    from hdrconv.pipeline.presets import DEFAULT_MODEL
     from hdrconv.pipeline.run import build_model
 
     make_preview(input, parse_time(at), build_model(model or DEFAULT_MODEL, device), output, force)
@@ -328,7 +328,7 @@ def models(json_out: bool = typer.Option(False, "--json", help="Print JSON inste
 
 @app.command()
 def demo(folder: str = typer.Argument("hdrconv-demo", help="Folder for the sample clip and its HDR10 version."),
-         model: Optional[str] = typer.Option(None, "--model", "-m", help="Conversion model (default: bt2446a)."),
+         model: Optional[str] = typer.Option(None, "--model", "-m", help=f"Conversion model (default: {DEFAULT_MODEL})."),
          force: bool = typer.Option(False, "--force", "-f", help="Overwrite earlier demo files."),
          quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary.")):
     """Make a 3-second SDR sample clip and convert it to HDR10.

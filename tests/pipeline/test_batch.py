@@ -81,7 +81,7 @@ def test_glob_recursive_template_and_jobs(tmp_path):
     r = run("itm", str(src), "-o", str(out), "--recursive", "--jobs", "2", "--name-template", "{stem}-{model}.mp4",
             *FAST, "--json", text=True)
     assert r.returncode == 0, r.stderr
-    assert (out / "a-bt2446a.mp4").is_file() and (out / "day2" / "b-bt2446a.mp4").is_file()  # the default model
+    assert (out / "a-anchored.mp4").is_file() and (out / "day2" / "b-anchored.mp4").is_file()  # the default model
     done = [json.loads(line) for line in r.stdout.splitlines() if '"done"' in line]
     assert sorted(Path(e["file"]).name for e in done) == ["a.mp4", "b.mp4"]
     # a glob, expanded by hdrconv (quoted from the shell); without --recursive ** is one level

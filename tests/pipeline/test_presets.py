@@ -14,7 +14,7 @@ from hdrconv.pipeline import presets
 def test_builtin_presets_exist_and_the_default_is_the_foundation_default():
     assert {"hdr10-1000", "hdr10-4000", "fast-preview", "archival"} <= set(presets.builtin_names())
     default = presets.load()
-    assert default.name == "hdr10-1000" and default.model == presets.DEFAULT_MODEL == "bt2446a"
+    assert default.name == "hdr10-1000" and default.model == presets.DEFAULT_MODEL == "anchored"
     assert (default.settings.crf, default.settings.preset) == (18.0, "medium")
     # the ST 2086 default of the foundation: P3-D65, 1000 cd/m2, 0.0001 cd/m2
     assert default.settings.mastering == MasteringDisplay()
