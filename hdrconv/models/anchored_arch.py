@@ -50,6 +50,7 @@ every network of the project; inference uses :meth:`AnchoredITMNet.render`, whic
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -137,6 +138,19 @@ def contrast_floor(sdr: torch.Tensor, saturation: torch.Tensor, stops: torch.Ten
         return lo.to(sdr.dtype)
 
 
+def floor_contrast(x: torch.Tensor, stops_at: Callable[[torch.Tensor], torch.Tensor], saturation: torch.Tensor,
+                   weights: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`contrast_floor` on every ``stride``-th pixel of every ``stride``-th row of the frame
+    ``x`` ``(N, 3, H, W)``, not on the thumbnail: its area average narrows the spread of the SDR and
+    of the output differently (on a ramp from black the floor met on the thumbnail left the frame
+    0.025 stops flatter than its SDR). ``stops_at`` gives the correction at pixels of luma ``y``
+    ``(N, 1, h, w)``. Returns ``alpha`` and the mean correction over the subsample, both
+    ``(N, 1, 1, 1)``: the floored correction is ``mean + alpha (stops - mean)``."""
+    sub = x[..., ::stride, ::stride]
+    stops = stops_at(luma_BT709(sub))
+    return contrast_floor(sub, saturation, stops, weights), stops.mean(dim=(2, 3), keepdim=True)
+
+
 class AnchoredITMNet(ThumbnailNet):
     """The network of :mod:`hdrconv.models.anchored_arch` (see the module docstring).
 
@@ -180,15 +194,10 @@ class AnchoredITMNet(ThumbnailNet):
         params = {"curve": soft_bound(self.head_curve(z), *CURVE_STOPS),
                   "saturation": soft_bound(self.head_saturation(z), *SATURATION)}
         local = LOCAL_STOPS * torch.tanh(self.local_map(low, z) / LOCAL_STOPS)
-        # the contrast floor on a regular subsample of the frame, not on the thumbnail: its area
-        # average narrows the spread of the SDR and of the output differently (on a ramp from black
-        # the floor met on the thumbnail left the frame 0.025 stops flatter than its SDR)
-        sub = x[..., ::self.downscale, ::self.downscale]
-        y = luma_BT709(sub)
-        stops = (guided_upsample(low[:, 3:], local, y, self.radius, self.eps)
-                 + lookup(piecewise_linear(params["curve"], self.lut_size), y))
-        mean = stops.mean(dim=(2, 3), keepdim=True)
-        alpha = contrast_floor(sub, params["saturation"], stops, self.luminance)
+        curve = piecewise_linear(params["curve"], self.lut_size)
+        alpha, mean = floor_contrast(
+            x, lambda y: guided_upsample(low[:, 3:], local, y, self.radius, self.eps) + lookup(curve, y),
+            params["saturation"], self.luminance, self.downscale)
         # folded into the heads: the curve is linear in its knots, so alpha c + (1 - alpha) mean,
         # with alpha local, is mean + alpha (c + local - mean) at every pixel
         params["curve"] = alpha.flatten(1) * params["curve"] + (1 - alpha.flatten(1)) * mean.flatten(1)
