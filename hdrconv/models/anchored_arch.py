@@ -126,14 +126,16 @@ def contrast_floor(sdr: torch.Tensor, saturation: torch.Tensor, stops: torch.Ten
             return log_spread(correct_prior(prior.clone(), saturation.float(), mean + alpha * (stops - mean),
                                             weights))
 
-        zero = torch.zeros_like(mean)
+        zero, one = torch.zeros_like(mean), torch.ones_like(mean)
         target = torch.minimum(log_spread(sdr_in_hdr_BT2408(rgb)), spread(zero))
-        lo, hi = zero, torch.ones_like(mean)
-        ok = (spread(hi) >= target).view_as(mean)
-        lo = torch.where(ok, hi, lo)
+        ok = (spread(one) >= target).view_as(mean)
+        if bool(ok.all()):  # the usual case: the corrections keep the contrast, nothing to search
+            return one.to(sdr.dtype)
+        # where the whole correction already meets the floor, lo = hi = 1 and stays there
+        lo, hi = torch.where(ok, one, zero), one
         for _ in range(iterations):
             mid = (lo + hi) / 2
-            meets = (spread(mid) >= target).view_as(mean) | ok
+            meets = (spread(mid) >= target).view_as(mean)
             lo, hi = torch.where(meets, mid, lo), torch.where(meets, hi, mid)
         return lo.to(sdr.dtype)
 
