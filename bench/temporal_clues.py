@@ -32,8 +32,8 @@ from rich.table import Table
 
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.data import metrics as M
-from hdrconv.data.grading import TRAINING_GRADE, expose, grade_HDR10
-from hdrconv.data.protocol import held_out_conditions
+from hdrconv.data.grading import TRAINING_GRADE, expose
+from hdrconv.data.protocol import ground_truth, held_out_conditions
 from hdrconv.data.scenes import VALIDATION_SEED, WORKING_SIZE, load_scenes
 from hdrconv.data.validation import run_model
 from hdrconv.data.video import auto_exposure, camera_exposure, render_clip
@@ -47,19 +47,13 @@ HIGHLIGHT_STOPS = 2.0
 
 def grades():
     """(name, key stops, grade): the training grade first, then the protocol's HDR-side held-out
-    conditions."""
+    conditions (another grade, or the key moved for SDR and HDR alike), each once, named by the
+    part of the condition's name before its SDR rendering."""
     seen = {"training grade": (0.0, TRAINING_GRADE)}
     for c in held_out_conditions():
-        prefix = c.name.split("/")[0]
-        if c.group == "grading" or prefix.startswith("key"):
-            seen.setdefault(prefix, (c.key_stops, c.grade))
+        if c.group == "grading" or c.key_stops != 0:
+            seen.setdefault(c.name.split("/")[0], (c.key_stops, c.grade))
     return [(name, *v) for name, v in seen.items()]
-
-
-def graded(scene, frames: torch.Tensor, key_stops: float, grade) -> torch.Tensor:
-    """Ground truth of scene-linear ``frames`` as :func:`hdrconv.data.protocol.make_sample` grades it."""
-    stops = key_stops + grade.stops
-    return grade_HDR10(expose(frames, scene.key, stops), scene.source_peak(stops), grade)
 
 
 def masked_psnr_pq(output: torch.Tensor, reference: torch.Tensor, mask: torch.Tensor) -> float:
@@ -88,7 +82,7 @@ def main() -> int:
         H, W = scene.image.shape[-2:]
         clip = render_clip(scene.image, rng, a.frames, (H // 2, W // 2))
         sdr, _ = auto_exposure(expose(clip.frames, scene.key))
-        truths = {c: graded(scene, clip.frames, k, g) for c, k, g in conditions}
+        truths = {c: ground_truth(scene, clip.frames, k, g) for c, k, g in conditions}
         for n, m in models.items():
             out = run_model(m, sdr)
             for c, hdr in truths.items():
@@ -100,7 +94,7 @@ def main() -> int:
         base = 0.9 / float(torch.quantile(relative[0].amax(0).flatten().double(), 0.999))
         times = base * 2.0 ** np.where(np.arange(8) >= 4, HIGHLIGHT_STOPS, 0.0)
         sdr = camera_exposure(relative, times)
-        hdr = grade_HDR10(relative, scene.source_peak(0.0))
+        hdr = ground_truth(scene, pan.frames, 0.0, TRAINING_GRADE)
         full = sdr.amax(1) >= 1.0  # (T, h, w) clipped in some channel
         mask = torch.zeros_like(full)
         for t in (4, 5, 6):

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import torch
+
 from hdrconv.data.grading import TRAINING_GRADE, Grade, expose, grade_HDR10
 from hdrconv.data.synthesis import SDRRecipe, evaluation_recipes, synthesize_SDR
 
@@ -121,9 +123,14 @@ def make_sample(scene, condition: Condition):
     The SDR side sees the scene exposed with the key at ``key_stops``; the HDR side at ``key_stops``
     plus the grade's own offset of middle grey, rolled off to the grade's peak.
     """
-    g = condition.grade
     sdr_relative = expose(scene.image, scene.key, condition.key_stops)
-    hdr_stops = condition.key_stops + g.stops
-    hdr_relative = sdr_relative if g.stops == 0 else expose(scene.image, scene.key, hdr_stops)
-    nits = grade_HDR10(hdr_relative, scene.source_peak(hdr_stops), g)
+    nits = ground_truth(scene, scene.image, condition.key_stops, condition.grade)
     return synthesize_SDR(sdr_relative, nits, condition.recipe)[None], nits[None]
+
+
+def ground_truth(scene, light: torch.Tensor, key_stops: float, grade: Grade) -> torch.Tensor:
+    """The HDR10 ground truth (linear BT.2020 cd/m2) of ``light``, scene-linear pixels of ``scene``
+    (its image, or frames rendered from it), with the key at ``key_stops`` plus the grade's own
+    offset of middle grey, rolled off to the grade's peak."""
+    stops = key_stops + grade.stops
+    return grade_HDR10(expose(light, scene.key, stops), scene.source_peak(stops), grade)
