@@ -2,14 +2,12 @@
 and is never flatter than its SDR."""
 
 import torch
-import torch.nn.functional as F
 
 from hdrconv.color.conventions import BT2020_WEIGHTS
 from hdrconv.data.metrics import log_spread
 from hdrconv.models import anchored_arch
 from hdrconv.models.anchored_arch import MASTERING_PEAK_NITS, TRUST_STOPS, AnchoredITMNet
 from hdrconv.models.analytic import BT2446A, sdr_in_hdr_BT2408
-from hdrconv.models.learned import AnchoredITMModel
 
 
 def _luminance(x):
@@ -88,17 +86,3 @@ def test_a_flattening_correction_is_shrunk_until_the_picture_is_as_contrasty_as_
     assert float(log_spread(raw)) < sdr - 0.2  # without the floor the correction flattens the picture
     assert float(log_spread(floored)) >= sdr
 
-
-def test_shipped_model_holds_a_shot_steady_through_the_camera_s_auto_exposure():
-    # the camera opens up by 0.6 stops over half a second: the scene did not change, so the HDR should not
-    model = AnchoredITMModel()
-    g = torch.Generator().manual_seed(0)
-    light = 0.03 + 0.3 * F.interpolate(torch.rand(1, 3, 6, 8, generator=g), size=(48, 64), mode="bilinear")
-    stops = torch.cat([torch.zeros(4), torch.linspace(0, 0.6, 12), torch.full((8,), 0.6)])
-    clip = torch.cat([((light * 2 ** float(s)).clamp(0, 1) ** (1 / 2.4) * 255).round() / 255 for s in stops])
-    with torch.no_grad():
-        video, _ = model.process(clip, None)
-        frame_by_frame = torch.cat([model.process(f[None], None)[0] for f in clip])
-    drift = lambda out: (out[-1] / out[0]).log2().abs().mean().item()  # stops, per pixel
-    assert drift(frame_by_frame) > 0.3
-    assert drift(video) < 0.3 * drift(frame_by_frame)
