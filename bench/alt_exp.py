@@ -48,7 +48,6 @@ from bench.throughput import make_clip  # noqa: E402
 from hdrconv.data.video import exposure_values  # noqa: E402
 from hdrconv.errors import UsageError  # noqa: E402
 from hdrconv.io.encode import EncodeSettings  # noqa: E402
-from hdrconv.io.probe import probe  # noqa: E402
 from hdrconv.pipeline.altexp import ALT_EXP  # noqa: E402
 from hdrconv.pipeline.convert import convert  # noqa: E402
 from hdrconv.pipeline.options import AltExpOptions  # noqa: E402

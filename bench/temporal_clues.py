@@ -116,7 +116,7 @@ def main() -> int:
         return fam, out
 
     sums = {n: summary(n) for n in names}
-    per_frame = [n for n in names if not getattr(models[n], "temporal", False)]
+    per_frame = [n for n in names if not models[n].temporal]
     best = max(per_frame, key=lambda n: sums[n][1][0]) if per_frame else None
     table = Table(title=f"{len(stab[names[0]]['training grade'])} clips of {a.frames} frames; held out: {', '.join(held)}")
     for col in ("model", "PSNR-PQ training grade", "PSNR-PQ held-out", "flicker held-out", "warping error held-out",

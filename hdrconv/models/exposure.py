@@ -48,6 +48,7 @@ black (1 s: 0.06 stops per frame at its end) is not compensated."""
 EXPOSURE_LEAK = 0.99
 """Per-frame decay of the exposure compensation: a time constant of 100 frames (4 s at 24 fps)."""
 
+
 def exposure_change(previous: torch.Tensor, current: torch.Tensor, band: tuple[float, float] = EXPOSURE_BAND,
                     min_fraction: float = 0.1, agreement: float = EXPOSURE_AGREEMENT) -> float | None:
     """Exposure change from one frame to the next, in stops of linear light, from their thumbnail
