@@ -257,7 +257,10 @@ def _children(pid: int) -> set[int]:
     """The processes ``pid`` started (Linux /proc)."""
     found = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(c) for c in (task / "children").read_text().split()}
+        try:
+            found |= {int(c) for c in (task / "children").read_text().split()}
+        except FileNotFoundError:  # the thread ended between the listing and the read (fresh-clone CI run)
+            continue
     return found
 
 
