@@ -12,7 +12,7 @@ frame per target, in order (the loop checks). Memory is bounded by the window an
 by the video.
 
 Most models need the pixels only: they implement ``process(frames, state)``, which the default
-``process_window`` calls with ``window.frames``, context included (``frames[past:T - future]`` are the
+``process_window`` calls with the window's frames stacked, context included (``frames[past:T - future]`` are the
 targets). A model that needs what else the window knows (each frame's exposure, the scene cuts, the
 timestamps) overrides ``process_window``. ``process`` stays the plain entry point because callers
 with a tensor of frames (tests, the training loop) and every existing model use it as it is.
@@ -53,8 +53,10 @@ from hdrconv.models.engine import TiledInference
 class Window:
     """One call's worth of frames and what is known of each (see the module docstring)."""
 
-    frames: torch.Tensor
-    """``(T, 3, H, W)`` input frames, context included, on the model's device."""
+    frames: tuple[torch.Tensor, ...]
+    """The ``T`` input frames, ``(3, H, W)`` each, context included, on the model's device: the frames
+    the loop holds, not a copy (:meth:`stacked` makes the batch). A 4K window of merge's context
+    stacked is 475 MiB, 0.47 of the 2.96 GiB peak RSS of ``hdrconv alt-exp`` on a 4K clip."""
     targets: slice
     """The frames to convert, ``frames[targets]``; the others are context."""
     indices: tuple[int, ...]
@@ -69,6 +71,11 @@ class Window:
     @property
     def target_count(self) -> int:
         return len(self.indices[self.targets])
+
+    def stacked(self, part: slice = slice(None)) -> torch.Tensor:
+        """``frames[part]`` as one ``(T', 3, H, W)`` tensor (one frame without a copy)."""
+        frames = self.frames[part]
+        return frames[0].unsqueeze(0) if len(frames) == 1 else torch.stack(frames)
 
 
 class Model(ABC):
@@ -113,7 +120,7 @@ class Model(ABC):
 
     def process_window(self, window: Window, state: Any) -> tuple[torch.Tensor, Any]:
         """Convert one :class:`Window`: :meth:`process` of its frames, unless the model needs more."""
-        return self.process(window.frames, state)
+        return self.process(window.stacked(), state)
 
     def parameters_count(self) -> int:
         """Number of learned parameters (0 for analytic models)."""

@@ -127,7 +127,7 @@ class TemporalITMModel(LearnedModel):
         return self._frames(frames, (False,) * len(frames), state)
 
     def process_window(self, window: Window, state: Any) -> tuple[torch.Tensor, Any]:
-        return self._frames(window.frames[window.targets], window.cuts[window.targets], state)
+        return self._frames(window.stacked(window.targets), window.cuts[window.targets], state)
 
     def _frames(self, frames: torch.Tensor, cuts: tuple[bool, ...], state: Any) -> tuple[torch.Tensor, Any]:
         self.require_trained()
@@ -180,7 +180,7 @@ class CoarseToFineModel(LearnedModel):
             raise UsageError(f"model {self.name} needs each frame's exposure (alternating-exposure footage)")
         k = self.exposures
         stops = torch.tensor(window.exposures, dtype=torch.float32, device=self.device)
-        frames = window.frames.to(self.device)
+        frames = window.stacked().to(self.device)
         dtype = autocast_dtype(self.device)
         out = []
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=dtype or torch.float32,
@@ -188,7 +188,7 @@ class CoarseToFineModel(LearnedModel):
             for t in range(len(window.indices))[window.targets]:
                 hdr, coarse, _ = self.net(frames[None, t - k:t + k + 1], stops[None, t - k:t + k + 1])
                 out.append((coarse if self.ablation == "coarse" else hdr)[0].float().clamp_(min=0))
-        return torch.stack(out).to(window.frames.device), state
+        return torch.stack(out).to(window.frames[0].device), state
 
 
 @register

@@ -32,6 +32,7 @@ from hdrconv.io.paths import STDOUT, check_output, temp_paths
 from hdrconv.io.probe import MediaInfo, probe
 from hdrconv.models.base import Model
 from hdrconv.pipeline import windows
+from hdrconv.pipeline.memory import return_frames_to_the_system
 
 Emit = Callable[[dict], None]
 
@@ -145,6 +146,7 @@ def convert(input_path: str, output: str, model: Model, settings: EncodeSettings
     a conversion running outside the main thread never sees the KeyboardInterrupt itself.
     """
     settings = settings or EncodeSettings()
+    return_frames_to_the_system()
     info = info or probe(input_path)
     if info.hdr:
         raise InputDataError(f"{input_path}: already HDR ({info.hdr_reason}); converting it again would be wrong")

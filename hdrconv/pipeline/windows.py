@@ -58,11 +58,9 @@ def _window(buffer: dict[int, Frame], start: int, end: int, context: tuple[int, 
     past, future = context
     indices = tuple(source_index(i, n) for i in range(start - past, end + future))
     frames = [buffer[j] for j in indices]
-    # one frame needs no copy: a 1080p frame is 24 MB
-    rgb = frames[0].rgb.unsqueeze(0) if len(frames) == 1 else torch.stack([f.rgb for f in frames])
-    return Window(rgb if device is None else rgb.to(device), slice(past, past + end - start), indices,
-                  tuple(f.exposure for f in frames), tuple(f.cut or j == 0 for f, j in zip(frames, indices)),
-                  tuple(f.timestamp for f in frames))
+    rgb = tuple(f.rgb if device is None else f.rgb.to(device) for f in frames)
+    return Window(rgb, slice(past, past + end - start), indices, tuple(f.exposure for f in frames),
+                  tuple(f.cut or j == 0 for f, j in zip(frames, indices)), tuple(f.timestamp for f in frames))
 
 
 def _forget(buffer: dict[int, Frame], start: int, read: int, context: tuple[int, int]) -> None:
@@ -116,6 +114,6 @@ def run(model: Model, stream: Iterable[Frame], first: int = 0) -> Iterator[tuple
             raise RuntimeError(f"model {model.name} returned {hdr.shape[0]} frames for a window of "
                                f"{window.target_count} target frames")
         yield window, hdr
-        # let go of this window before the next is stacked: otherwise both windows' frames (5 x 100 MB
-        # for a 4K frame with merge's context) are held at once
+        # let go of this window and its output before the next is made: on a GPU the window's frames are
+        # copies (5 x 100 MB for a 4K frame with merge's context), and both windows' would be held at once
         del window, hdr

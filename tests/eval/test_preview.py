@@ -39,7 +39,7 @@ class Seeing(BT2408):
 
     def process_window(self, window, state):
         self.seen += window.timestamps
-        return self.process(window.frames[window.targets], state)
+        return self.process(window.stacked(window.targets), state)
 
 
 @pytest.mark.parametrize("temporal, context, seen", [(True, (0, 0), range(13)), (False, (1, 1), (11, 12, 13)),

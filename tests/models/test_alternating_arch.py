@@ -131,7 +131,7 @@ def test_one_hdr_frame_per_input_frame_through_the_window_loop(cls, cycle, tmp_p
     window = next(windows.windows(stream, 1, model.context))
     stops = torch.tensor([window.exposures])
     with torch.no_grad():
-        direct, coarse, _ = model.net(window.frames[None], stops)
+        direct, coarse, _ = model.net(window.stacked()[None], stops)
     assert torch.allclose(direct, coarse)
     assert torch.allclose(out[0][1], direct[0].clamp(min=0), atol=1e-3)
     with pytest.raises(UsageError):

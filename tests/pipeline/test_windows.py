@@ -27,7 +27,7 @@ def stream(n: int, **known):
 
 def shown(window) -> list[int]:
     """The stream index each frame of ``window`` shows, read from its pixels."""
-    return [int(v) for v in window.frames[:, 0, 0, 0]]
+    return [int(f[0, 0, 0]) for f in window.frames]
 
 
 def test_two_past_and_two_future_frames_mirrored_at_both_ends():
@@ -35,7 +35,14 @@ def test_two_past_and_two_future_frames_mirrored_at_both_ends():
     assert [w.indices for w in ws] == [(2, 1, 0, 1, 2), (1, 0, 1, 2, 3), (0, 1, 2, 3, 4), (1, 2, 3, 4, 5),
                                        (2, 3, 4, 5, 4), (3, 4, 5, 4, 3)]
     assert all(shown(w) == list(w.indices) for w in ws)
-    assert all(w.targets == slice(2, 3) and w.frames.shape == (5, 3, 2, 2) for w in ws)
+    assert all(w.targets == slice(2, 3) and w.stacked().shape == (5, 3, 2, 2) for w in ws)
+
+
+def test_a_window_holds_the_streams_frames_not_copies():
+    frames = list(stream(4))
+    for w in windows(iter(frames), 1, (1, 1)):
+        assert all(f is frames[i].rgb for f, i in zip(w.frames, w.indices))
+        assert w.stacked(w.targets).data_ptr() == frames[w.indices[1]].rgb.data_ptr()
 
 
 def test_windows_overlap_and_the_end_of_the_stream_flushes_a_short_one():
