@@ -33,13 +33,13 @@ def oetf_inverse_BT709(V: torch.Tensor) -> torch.Tensor:
     V = torch.as_tensor(V).clamp(0, 1)
     # the break where the power segment starts (0.0812), as colour-science has it, not 4.5 * 0.018:
     # the two segments do not quite meet
-    return torch.where(V < 1.099 * 0.018 ** 0.45 - 0.099, V / 4.5, ((V + 0.099) / 1.099) ** (1 / 0.45))
+    return torch.where(V < 1.099 * 0.018 ** 0.45 - 0.099, V / 4.5, power((V + 0.099) / 1.099, 1 / 0.45))
 
 
 def eotf_sRGB(V: torch.Tensor) -> torch.Tensor:
     """IEC 61966-2-1 sRGB decoding: signal V in [0, 1] -> relative linear light."""
     V = torch.as_tensor(V).clamp(0, 1)
-    return torch.where(V <= 0.04045, V / 12.92, ((V + 0.055) / 1.055) ** 2.4)
+    return torch.where(V <= 0.04045, V / 12.92, power((V + 0.055) / 1.055, 2.4))
 
 
 def eotf_BT1886(V: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> torch.Tensor:
@@ -65,7 +65,7 @@ def eotf_inverse_BT1886(L: torch.Tensor, L_B: float = 0.0, L_W: float = 1.0) -> 
     n = L_W ** (1 / gamma) - L_B ** (1 / gamma)
     a = n**gamma
     b = L_B ** (1 / gamma) / n
-    return torch.clamp(L / a, min=0) ** (1 / gamma) - b
+    return power(torch.clamp(L / a, min=0), 1 / gamma) - b
 
 
 BT2100_PQ_OOTF_SCALE = 59.5208
@@ -85,11 +85,11 @@ def ootf_BT2100_PQ(E: torch.Tensor) -> torch.Tensor:
 
 def eotf_ST2084(N: torch.Tensor, L_p: float = PQ_PEAK_NITS) -> torch.Tensor:
     """SMPTE ST 2084 (PQ) EOTF: non-linear signal N in [0, 1] -> luminance in cd/m2."""
-    Np = torch.clamp(N, 0, 1) ** (1 / _M2)
-    return L_p * (torch.clamp(Np - _C1, min=0) / (_C2 - _C3 * Np)) ** (1 / _M1)
+    Np = power(torch.clamp(N, 0, 1), 1 / _M2)
+    return L_p * power(torch.clamp(Np - _C1, min=0) / (_C2 - _C3 * Np), 1 / _M1)
 
 
 def eotf_inverse_ST2084(C: torch.Tensor, L_p: float = PQ_PEAK_NITS) -> torch.Tensor:
     """SMPTE ST 2084 (PQ) inverse EOTF: luminance in cd/m2 -> non-linear signal in [0, 1]."""
-    Y = torch.clamp(C / L_p, 0, 1) ** _M1
-    return ((_C1 + _C2 * Y) / (1 + _C3 * Y)) ** _M2
+    Y = power(torch.clamp(C / L_p, 0, 1), _M1)
+    return power((_C1 + _C2 * Y) / (1 + _C3 * Y), _M2)
