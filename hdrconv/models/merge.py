@@ -98,26 +98,28 @@ def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: i
     # agree with the reference (clipped everywhere, the darkest frame's clipping level): falling back to
     # the reference there put the EV 0 frames of a static 3-exposure clip 0.58 below the EV -2 ones
     bound = r_ref
-    seen: dict[float, torch.Tensor] = {}  # the reference at each common exposure
+    # the reference at each common exposure, at full and at the flow's resolution: both neighbours of a
+    # 2-exposure frame share one
+    seen: dict[float, tuple[torch.Tensor, torch.Tensor]] = {}
     r_small = alignment.reduce(r_ref)
     for i, (frame, e) in enumerate(zip(frames, stops)):
         if i == reference:
             continue
         common = max(e_ref, e)
         if common not in seen:
-            seen[common] = alignment.code_at(r_ref, common)
-        maps, inside = alignment.locate(alignment.code_at(r_small, common),
-                                        alignment.code_at(radiance(alignment.reduce(frame), e), common),
+            seen[common] = alignment.code_at(r_ref, common), alignment.code_at(r_small, common)
+        code, code_small = seen[common]
+        maps, inside = alignment.locate(code_small, alignment.code_at(radiance(alignment.reduce(frame), e), common),
                                         ref.shape[-2:])
         # the signal warped, then its radiance and weight: warping the radiance (interpolating in linear
         # light) lost 0.8 dB PSNR-PQ on the dark frames of the 2-exposure test clip
         aligned = alignment.warp([*frame], maps)
         r, w = radiance(aligned, e), pixel_weight(aligned)
         del aligned
-        agree = agreement(seen[common], alignment.code_at(r, common)).mul_(inside)
+        agree = agreement(code, alignment.code_at(r, common)).mul_(inside)
         w.mul_(agree)
         total.addcmul_(r, w)
-        weights = weights + w
+        weights += w
         # r >= 0: the maximum with r where the neighbour agrees, without a third frame-sized copy
         bound = torch.maximum(bound, r.mul_(agree > 0.5))
     return total.add_(bound, alpha=FALLBACK_WEIGHT).div_(weights.add_(FALLBACK_WEIGHT))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import platform
 
 M_MMAP_THRESHOLD = -3
 """glibc's ``mallopt`` parameter (malloc.h); setting it also ends the threshold's rise."""
@@ -41,10 +42,6 @@ def return_frames_to_the_system(width: int, height: int) -> bool:
 
 @functools.cache
 def _fix_threshold() -> bool:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        mallopt = libc.mallopt
-        libc.gnu_get_libc_version
-    except (OSError, AttributeError, TypeError):
+    if platform.libc_ver()[0] != "glibc":
         return False
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    return bool(ctypes.CDLL(ctypes.util.find_library("c")).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
