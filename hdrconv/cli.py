@@ -380,8 +380,9 @@ def eval_(ctx: typer.Context,
     if json_out:
         typer.echo(json.dumps([r.as_dict() for r in rows]))
     else:
-        print_table(rows, title=f"{data} ({mode}, in-family)")
-        print_held_out_table(rows, title=f"{data} ({mode}, held-out)")
+        kind = "clips" if models[0].task == "alt-exp" else mode
+        print_table(rows, title=f"{data} ({kind}, in-family)")
+        print_held_out_table(rows, title=f"{data} ({kind}, held-out)")
 
 
 @app.command()

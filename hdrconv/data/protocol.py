@@ -28,6 +28,14 @@ groups:
   system gamma: reference white at 203 cd/m2, the training grade of the models before this one); SDR
   from a camera, a filmic and a logarithmic rendering of the same scene.
 
+The alternating-exposure clips (:func:`alt_exp_conditions`) use the groups that apply to a camera:
+``in-family`` is the coarse-to-fine paper's test protocol (§5.2: the known CRF, gamma 2.2 here, key at
+the anchor); ``exposure`` places the scene key 2 stops below or above it; ``curves`` gives the clip a
+camera response other than the one the model is told: the BT.709 OETF of an untagged file (read as
+gamma 2.2) and a gamma 2.2 exp(-+0.35) over the whole clip (training perturbs the reference frame
+alone, :func:`hdrconv.data.video.perturb_tone`). Their ground truth is the scene graded as
+``hdrconv alt-exp`` grades its output (:func:`hdrconv.data.grading.alt_exp_HDR10`).
+
 Samples are named ``IMAGE/GROUP/CONDITION`` and carry their group; :mod:`hdrconv.data.validation`
 reports the means per group and per condition. Everything is deterministic (no compression, no
 random parameters), so numbers are comparable between runs, models and machines.
@@ -35,10 +43,14 @@ random parameters), so numbers are comparable between runs, models and machines.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
 
+from hdrconv.color.conventions import ALT_EXP_GAMMA
+from hdrconv.color.transfer import oetf_BT709
 from hdrconv.data.grading import TRAINING_GRADE, Grade, expose, grade_HDR10
 from hdrconv.data.synthesis import SDRRecipe, evaluation_recipes, synthesize_SDR
 
@@ -134,3 +146,32 @@ def ground_truth(scene, light: torch.Tensor, key_stops: float, grade: Grade) -> 
     offset of middle grey, rolled off to the grade's peak."""
     stops = key_stops + grade.stops
     return grade_HDR10(expose(light, scene.key, stops), scene.source_peak(stops), grade)
+
+
+@dataclass(frozen=True)
+class AltExpCondition:
+    """How one alternating-exposure clip of a scene is taken: its group, a name, where the scene key is
+    placed (stops from the grading anchor) and the camera response (linear -> signal; ``None``: the
+    gamma 2.2 the model is told)."""
+
+    group: str
+    name: str
+    key_stops: float = 0.0
+    crf: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+
+def _gamma_crf(d: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    return lambda linear: linear ** (math.exp(d) / ALT_EXP_GAMMA)
+
+
+ALT_EXP_CRF_ERRORS = (-0.35, 0.35)
+"""d of the ``curves`` group's whole-clip gamma error, gamma 2.2 exp(-d): half the paper's augmentation
+range, 1.55 and 3.12."""
+
+
+def alt_exp_conditions() -> list[AltExpCondition]:
+    """The conditions of the alternating-exposure clips (module docstring)."""
+    return ([AltExpCondition("in-family", "gamma2.2")]
+            + [AltExpCondition("exposure", f"key{stops:+g}", key_stops=stops) for stops in HELD_OUT_KEY_STOPS]
+            + [AltExpCondition("curves", "bt709-read-as-gamma2.2", crf=oetf_BT709)]
+            + [AltExpCondition("curves", f"gamma-d{d:+g}", crf=_gamma_crf(d)) for d in ALT_EXP_CRF_ERRORS])

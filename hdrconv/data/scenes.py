@@ -30,9 +30,9 @@ from hdrconv.color.conventions import BT1886_GAMMA, HDR_COLOURSPACE, REFERENCE_W
 from hdrconv.color.gamut import RGB_to_RGB
 from hdrconv.errors import InputDataError
 from hdrconv.io.hdr_image import read_hdr_image
-from hdrconv.data.grading import expose, exposure_gain, grade_HDR10, scene_key
-from hdrconv.data.protocol import GROUPS, conditions, make_sample
-from hdrconv.data.video import alternating_exposure, auto_exposure, render_clip
+from hdrconv.data.grading import alt_exp_HDR10, expose, exposure_gain, grade_HDR10, scene_key
+from hdrconv.data.protocol import GROUPS, alt_exp_conditions, conditions, make_sample
+from hdrconv.data.video import ALT_EXPOSURE_STOPS, alternating_exposure, auto_exposure, render_clip
 
 VALIDATION_FILES = (
     "polyhaven-night.exr",
@@ -176,7 +176,7 @@ class Sample:
     coords: torch.Tensor | None = None
     valid: torch.Tensor | None = None
     group: str = "in-family"
-    """Group of the evaluation protocol (:data:`hdrconv.data.protocol.GROUPS`); clips are in-family."""
+    """Group of the evaluation protocol (:data:`hdrconv.data.protocol.GROUPS`); ITM clips are in-family."""
     exposures: tuple[float, ...] | None = None
     """Each input frame's exposure in stops (alternating-exposure clips)."""
 
@@ -205,12 +205,17 @@ def itm_clip_samples(scenes: list[Scene], frames: int = 8) -> list[Sample]:
 
 
 def alt_exposure_clip_samples(scenes: list[Scene], exposures: int = 2, frames: int = 8) -> list[Sample]:
-    """One alternating-exposure clip per scene (same paths as :func:`itm_clip_samples`), seeded, with
-    each frame's exposure."""
+    """One alternating-exposure clip per scene and condition of the protocol
+    (:func:`hdrconv.data.protocol.alt_exp_conditions`; same paths as :func:`itm_clip_samples`, one
+    exposure step per scene), seeded, with each frame's exposure and the scene graded as ``hdrconv
+    alt-exp`` grades (:func:`~hdrconv.data.grading.alt_exp_HDR10`) as the ground truth."""
     samples = []
-    for s, clip, relative, nits, rng in _clips(scenes, frames):
-        taken = alternating_exposure(relative, rng, exposures)
-        samples.append(Sample(s.name, taken.ldr, nits, clip.coords, clip.valid,
-                              exposures=tuple(taken.ev.tolist())))
+    for s, clip, relative, _, rng in _clips(scenes, frames):
+        step = int(rng.choice(ALT_EXPOSURE_STOPS))
+        for c in alt_exp_conditions():
+            light = relative * 2.0**c.key_stops
+            taken = alternating_exposure(light, rng, exposures, step, crf=c.crf)
+            ev = tuple(taken.ev.tolist())
+            samples.append(Sample(f"{s.name}/{c.name}", taken.ldr, alt_exp_HDR10(light, ev), clip.coords, clip.valid,
+                                  group=c.group, exposures=ev))
     return samples
-

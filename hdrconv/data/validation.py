@@ -55,12 +55,12 @@ MODES = ("images", "clips")
 def samples_for(task: str, paths: list[Path], mode: str = "images", exposures: int = 2,
                 groups: tuple[str, ...] = GROUPS) -> list[Sample]:
     """The evaluation samples of the HDR images ``paths`` for a model ``task`` (``"itm"`` or
-    ``"alt-exp"``); ITM images under the conditions of the protocol ``groups``."""
+    ``"alt-exp"``: always clips) under the conditions of the protocol ``groups``."""
     if mode not in MODES:
         raise UsageError(f"unknown evaluation mode {mode!r} (expected {' or '.join(MODES)})")
     scenes = load_scenes(paths, WORKING_SIZE)
     if task == "alt-exp":
-        return alt_exposure_clip_samples(scenes, exposures)
+        return [s for s in alt_exposure_clip_samples(scenes, exposures) if s.group in groups]
     return itm_validation_samples(scenes, groups) if mode == "images" else itm_clip_samples(scenes)
 
 

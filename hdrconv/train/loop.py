@@ -53,11 +53,12 @@ from hdrconv.data.validation import Row, evaluate_model, samples_for
 from hdrconv.io.hdr_image import list_hdr_images
 from hdrconv.models import registry
 from hdrconv.models.base import LearnedModel, model_card_path
-from hdrconv.data import grading, synthesis
+from hdrconv.data import grading, protocol, synthesis, video
 from hdrconv.train.config import TrainConfig
 from hdrconv.data.scenes import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, graphics_scenes,
                                 load_scenes, manifest_hash, split)
 from hdrconv.train.losses import LOSSES
+from hdrconv.train import samplers
 from hdrconv.train.samplers import SAMPLERS, Sampler, sampler_for
 
 FINAL_LR_FRACTION = 0.01
@@ -92,8 +93,23 @@ def machine() -> dict:
             "torch": torch.__version__}
 
 
-def synthesis_settings(tone_mappers: tuple[str, ...]) -> dict:
-    """The data-synthesis constants a model was trained with."""
+def alt_exp_settings() -> dict:
+    """The alternating-exposure synthesis constants (:mod:`hdrconv.data.video`, the sampler) and the
+    validation clips' conditions (:func:`hdrconv.data.protocol.alt_exp_conditions`)."""
+    return {"exposure_steps_stops": list(video.ALT_EXPOSURE_STOPS), "noise_sigma_linear": video.ALT_EXPOSURE_NOISE_SIGMA,
+            "scene_key_jitter_stops": grading.EXPOSURE_JITTER_STOPS,
+            "crf": "gamma 2.2", "reference_tone_perturbation": {
+                "share": samplers.REFERENCE_TONE_PERTURBED,
+                "gamma": f"exp(d), d uniform in +-{video.ALT_EXPOSURE_GAMMA_LOG_RANGE}"},
+            "validation_conditions": {c.name: c.group for c in protocol.alt_exp_conditions()},
+            "validation_ground_truth": "the scene graded as hdrconv alt-exp grades (EV 0 clipping level at 203 cd/m2)"}
+
+
+def synthesis_settings(tone_mappers: tuple[str, ...], task: str = "itm") -> dict:
+    """The data-synthesis constants a model of ``task`` was trained with."""
+    if task == "alt-exp":
+        return {"alternating_exposure": alt_exp_settings(), "training_max_size": TRAINING_MAX_SIZE,
+                "validation": {"working_size": WORKING_SIZE, "seed": VALIDATION_SEED}}
     return {
         "grading": {"anchor": "scene key (log-average luminance) -> middle grey",
                     "rendering": (grading.TRAINING_GRADE.rendering + (
@@ -363,7 +379,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
                      **({"init_training": init_training} if init_training else {})},
         "data": {"folder": str(Path(config.data).resolve()), "training_images": [p.name for p in train_paths],
                  "validation_images": [p.name for p in val_paths], "manifest_sha256": manifest_hash(paths)},
-        "synthesis": synthesis_settings(config.tone_mappers),
+        "synthesis": synthesis_settings(config.tone_mappers, cls.task),
         "machine": machine(),
         "validation": validation,
     }

@@ -12,9 +12,11 @@ high-resolution pairs) comes with its sampler here, and the loop stays as it is.
   short clip along a random camera path with a moving foreground (:func:`hdrconv.data.video.render_clip`)
   over a random region of a training scene, random flips / rot90, the grading anchor's random exposure,
   rendered as alternating-exposure LDR frames (:func:`hdrconv.data.video.alternating_exposure`: exposures
-  +-s or -s, 0, +s, s of 1 to 3 stops, linear noise, a perturbed gamma CRF, 8 bits) starting at a random
-  phase of the cycle, so that the centre frame is each exposure in turn; the target is the centre
-  frame's relative scene light (the network's radiance: 1.0 is the EV 0 clipping level).
+  +-s or -s, 0, +s, s of 1 to 3 stops, linear noise, a gamma 2.2 CRF, 8 bits) starting at a random
+  phase of the cycle, so that the centre frame is each exposure in turn, and in
+  :data:`REFERENCE_TONE_PERTURBED` of the clips the centre frame's tone perturbed (the paper's CRF
+  augmentation, :func:`hdrconv.data.video.perturb_tone`); the target is the centre frame's relative
+  scene light (the network's radiance: 1.0 is the EV 0 clipping level).
 - **Video ITM clips** (the ``temporal`` model, :func:`video_itm_batch`, video ITM supplementary §2-3):
   a short clip along a random camera path with a moving foreground over a random region of a training
   scene (flipped / rotated before rendering, so that the known warps stay exact), graded as the
@@ -39,7 +41,7 @@ from hdrconv.data.family import TONE_MAPPERS
 from hdrconv.data.grading import expose, grade_HDR10, random_exposure_stops
 from hdrconv.data.scenes import Scene
 from hdrconv.data.synthesis import random_recipe, synthesize_SDR
-from hdrconv.data.video import alternating_exposure, auto_exposure_times, render_clip
+from hdrconv.data.video import alternating_exposure, auto_exposure_times, perturb_tone, render_clip
 from hdrconv.errors import InputDataError
 from hdrconv.train.config import TrainConfig
 from hdrconv.train.losses import coarse_to_fine_loss, video_itm_loss
@@ -89,6 +91,12 @@ CLIP_REGION = 2
 0.8 of the image / crop ratio), over the region it keeps about the scene's own scale."""
 
 
+REFERENCE_TONE_PERTURBED = 0.5
+"""Share of the alternating-exposure clips whose centre frame's tone is perturbed. The paper perturbs
+the reference (§5.1) without saying how often; half leaves the exact response, its test condition and
+what ``--crf`` gives users, a real share of the draws instead of the single point d = 0."""
+
+
 def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures: int
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One training clip of ``2 exposures + 1`` frames (module docstring): LDR frames ``(T, 3, patch,
@@ -107,8 +115,10 @@ def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures
         raise InputDataError(f"{scene.name}: {e}") from None
     relative = expose(_augment(clip.frames, rng), scene.key, random_exposure_stops(rng))
     taken = alternating_exposure(relative, rng, exposures)
-    kept = slice(phase, phase + frames)
-    return (taken.ldr[kept], torch.from_numpy(taken.ev[kept]).float(), relative[phase + frames // 2])
+    ldr = taken.ldr[phase:phase + frames].clone()
+    if rng.random() < REFERENCE_TONE_PERTURBED:
+        ldr[frames // 2] = perturb_tone(ldr[frames // 2], rng)
+    return ldr, torch.from_numpy(taken.ev[phase:phase + frames]).float(), relative[phase + frames // 2]
 
 
 def alt_exp_batch(scenes: list[Scene], rng: np.random.Generator, config: TrainConfig, model: type

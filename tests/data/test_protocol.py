@@ -119,3 +119,19 @@ def test_samples_follow_their_condition():
     samples = itm_validation_samples([scene])
     assert len(samples) == len(protocol.conditions())
     assert {s.group for s in samples} == set(protocol.GROUPS)
+
+
+def test_alternating_exposure_held_out_conditions_are_outside_the_training_draws():
+    from hdrconv.color.conventions import ALT_EXP_GAMMA
+
+    conds = protocol.alt_exp_conditions()
+    assert [c.group for c in conds if c.group == "in-family"] == ["in-family"]
+    assert all(c.crf is None and c.key_stops == 0 for c in conds if c.group == "in-family")
+    exposure = [c for c in conds if c.group == "exposure"]
+    assert exposure and all(abs(c.key_stops) > EXPOSURE_JITTER_STOPS and c.crf is None for c in exposure)
+    # training's clips all have the gamma 2.2 response (only the reference frame's tone is perturbed):
+    # each curves condition gives the whole clip another one
+    ramp = torch.linspace(0.01, 1, 100)
+    curves = [c for c in conds if c.group == "curves"]
+    assert len(curves) == 3
+    assert all(float((c.crf(ramp) - ramp ** (1 / ALT_EXP_GAMMA)).abs().max()) > 0.05 for c in curves)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from hdrconv.io.hdr_image import list_hdr_images
-from hdrconv.data.scenes import (VALIDATION_FILES, graphics_scenes, itm_clip_samples,
+from hdrconv.data.scenes import (VALIDATION_FILES, alt_exposure_clip_samples, graphics_scenes, itm_clip_samples,
                                 itm_validation_samples, load_scenes, manifest_hash, split)
 from hdrconv.data.synthesis import EVALUATION_TONE_MAPPERS
 from hdrconv.train.samplers import itm_batch
@@ -61,3 +61,28 @@ def test_graphics_scenes_are_reproducible_saturated_and_train_like_photographs()
     assert ((rgb_min < 0.01 * rgb_max) & (rgb_max > 0)).float().mean() > 0.2
     sdr, pq = itm_batch(a, np.random.default_rng(0), 4, 64)
     assert sdr.shape == pq.shape == (4, 3, 64, 64) and torch.isfinite(pq).all()
+
+
+def test_alternating_exposure_clips_are_graded_as_alt_exp_grades_and_cover_the_protocol(tmp_path):
+    from hdrconv.data.grading import alt_exp_HDR10
+    from hdrconv.data.protocol import alt_exp_conditions
+
+    scenes = load_scenes(list_hdr_images(write_hdr_folder(tmp_path, ["a.exr"], 96, 128)), 128)
+    samples = alt_exposure_clip_samples(scenes, exposures=2, frames=4)
+    assert [s.name.split("/", 1)[1] for s in samples] == [c.name for c in alt_exp_conditions()]
+    assert {s.group for s in samples} == {"in-family", "exposure", "curves"}
+    known = samples[0]
+    assert known.group == "in-family" and set(np.abs(known.exposures)) <= {1.0, 2.0, 3.0}
+    # the known camera: where a frame is well exposed, its radiance graded as alt-exp grades it is the truth
+    stops = torch.tensor(known.exposures).view(-1, 1, 1, 1)
+    radiance = known.sdr.double() ** 2.2 * torch.exp2(-stops)
+    graded = alt_exp_HDR10(radiance.float(), known.exposures)
+    seen = ((known.sdr > 0.2) & (known.sdr < 0.8)).all(dim=1, keepdim=True).expand_as(graded)
+    assert seen.float().mean() > 0.2
+    error = (graded[seen] / known.hdr[seen].clamp(min=1e-3) - 1).abs()
+    assert float(error.median()) < 0.02 and float(error.quantile(0.95)) < 0.1
+    # the exposure group is the same clip 2 stops darker and brighter; the curves group changes the camera only
+    by_name = {s.name.split("/", 1)[1]: s for s in samples}
+    assert float(by_name["key+2"].hdr.mean()) > 4 * float(by_name["key-2"].hdr.mean())
+    assert torch.equal(by_name["bt709-read-as-gamma2.2"].hdr, known.hdr)
+    assert not torch.equal(by_name["bt709-read-as-gamma2.2"].sdr, known.sdr)

@@ -4,8 +4,10 @@ import torch
 
 from hdrconv.data.metrics import warp_backward, warping_error
 from hdrconv.data.grading import expose, grade_HDR10
+from hdrconv.color.transfer import oetf_BT709
 from hdrconv.data.video import (AUTO_EXPOSURE_BAND, alternating_exposure, auto_exposure, exposure_values,
-                                 frame_luminance, random_trajectory, render_clip, search_exposure)
+                                 frame_luminance, perturb_tone, random_trajectory, render_clip,
+                                 search_exposure)
 
 
 def _ramp(h=96, w=128):
@@ -79,21 +81,33 @@ def test_auto_exposure_lands_in_the_target_band_and_is_smoothed():
 @pytest.mark.parametrize("exposures,stops", [(2, 1), (2, 3), (3, 2)])
 def test_alternating_exposures_have_the_requested_ev_ratio(exposures, stops):
     scene = torch.full((3, 8, 8), 0.05, dtype=torch.float64).expand(6, 3, 8, 8)
-    clip = alternating_exposure(scene, np.random.default_rng(0), exposures, stops, noise_sigma=0, d=0.0)
-    assert clip.gamma == pytest.approx(2.2)
+    clip = alternating_exposure(scene, np.random.default_rng(0), exposures, stops, noise_sigma=0)
     assert list(clip.ev) == list(exposure_values(6, exposures, stops))
-    linear = clip.ldr.double() ** clip.gamma
+    linear = clip.ldr.double() ** 2.2
     ratio = float(linear[exposures - 1].mean() / linear[0].mean())
     assert ratio == pytest.approx(2.0 ** (2 * stops), rel=0.05)
     assert torch.equal(clip.ldr * 255, torch.round(clip.ldr * 255))
 
 
-def test_alternating_exposure_noise_and_crf_perturbation():
+def test_alternating_exposure_noise_and_camera_response():
     scene = torch.full((3, 32, 32), 0.2, dtype=torch.float64).expand(2, 3, 32, 32)
     rng = np.random.default_rng(3)
     noisy = alternating_exposure(scene, rng, 2, 1)
-    assert set(noisy.ev) == {-1.0, 1.0} and 2.2 * np.exp(-0.7) <= noisy.gamma <= 2.2 * np.exp(0.7)
+    assert set(noisy.ev) == {-1.0, 1.0}
     assert float(noisy.ldr[0].std()) > 0  # sigma 1e-3 in the linear domain survives 8 bits at this level
-    clean = alternating_exposure(scene, rng, 2, 1, noise_sigma=0, d=0.5)
-    assert float(clean.ldr[0].std()) == 0
-    assert clean.gamma == pytest.approx(2.2 * np.exp(-0.5))
+    clean = alternating_exposure(scene, rng, 2, 1, noise_sigma=0, crf=oetf_BT709)
+    assert float(clean.ldr[0].std()) == pytest.approx(0, abs=1e-12)
+    assert float(clean.ldr[0, 0, 0, 0]) == pytest.approx(float(oetf_BT709(torch.tensor(0.1))), abs=0.5 / 255)
+
+
+def test_tone_perturbation_is_a_gamma_of_the_paper_range_kept_8_bit():
+    ramp = torch.linspace(0, 1, 256, dtype=torch.float64).expand(3, 4, 256)
+    seen = set()
+    for seed in range(20):
+        out = perturb_tone(ramp, np.random.default_rng(seed))
+        assert torch.equal(out * 255, torch.round(out * 255))
+        mid = (ramp > 0.2) & (ramp < 0.8)
+        g = float((torch.log(out[mid]) / torch.log(ramp[mid])).median())
+        assert np.exp(-0.7) - 0.02 <= g <= np.exp(0.7) + 0.02
+        seen.add(g > 1)
+    assert seen == {True, False}

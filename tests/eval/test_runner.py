@@ -85,10 +85,10 @@ def test_alternating_exposure_models_get_alternating_exposure_clips(tmp_path):
     data = write_hdr_folder(tmp_path, ["a.exr"], 64, 96)
     model = _AltExp(REFERENCE_WHITE_NITS)
     (row,) = evaluate([model], data)
-    assert row.samples == 1 and "flicker" in row.mean
-    # each frame's exposure reaches the model: -s, +s, ... over the 8 frames of the clip
+    assert row.samples == 1 and "flicker" in row.mean and set(row.held_out) == {"exposure", "curves"}
+    # each frame's exposure reaches the model: -s, +s, ... over the 8 frames of each of the 6 clips
     ev = model.exposures
-    assert ev == ev[:2] * 4 and ev[0] == -ev[1] < 0
+    assert len(ev) == 6 * 8 and ev == ev[:2] * 24 and ev[0] == -ev[1] < 0
     with pytest.raises(UsageError):
         evaluate([_AltExp(1.0), _SDRAt(1.0)], data)
     with pytest.raises(UsageError):
