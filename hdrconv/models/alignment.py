@@ -32,6 +32,11 @@ MIN_INLIERS = 12
 """Feature matches a similarity needs; with fewer (small or flat frames) the frames stay as they are."""
 
 
+def radiance(V: torch.Tensor, stops: float) -> torch.Tensor:
+    """Gamma-2.2 signal of a frame exposed at ``stops`` -> radiance in units of the EV 0 clipping level."""
+    return power(V.clamp(0, 1), ALT_EXP_GAMMA).mul_(2.0 ** -stops)
+
+
 def code_at(radiance: torch.Tensor, stops: float) -> torch.Tensor:
     """``(H, W)``: ``radiance`` ``(3, H, W)`` (units of the EV 0 clipping level) as seen at ``stops``,
     each channel clipped at 1, their mean in :data:`~hdrconv.color.conventions.ALT_EXP_GAMMA` code
@@ -142,3 +147,20 @@ def warp(planes: Sequence[torch.Tensor], maps: tuple[np.ndarray, np.ndarray]) ->
         cv2.remap(np.ascontiguousarray(plane.float().cpu().numpy()), maps[0], maps[1], cv2.INTER_LINEAR,
                   dst=o, borderMode=cv2.BORDER_REPLICATE)
     return out.to(planes[0].device)
+
+
+def align_to(frames: Sequence[torch.Tensor], stops: Sequence[float], reference: int) -> list[torch.Tensor]:
+    """``frames`` (gamma-2.2 signal ``(3, H, W)`` each, exposed at ``stops``) resampled onto
+    ``frames[reference]`` (:func:`locate` on their :func:`code_at` the brighter exposure of each pair),
+    the reference as it is."""
+    ref, e_ref = frames[reference], stops[reference]
+    small = reduce(radiance(ref, e_ref))
+    out = []
+    for i, (frame, e) in enumerate(zip(frames, stops)):
+        if i == reference:
+            out.append(frame)
+            continue
+        common = max(e_ref, e)
+        maps, _ = locate(code_at(small, common), code_at(radiance(reduce(frame), e), common), ref.shape[-2:])
+        out.append(warp([*frame], maps).to(frame.dtype))
+    return out

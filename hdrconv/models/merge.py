@@ -31,8 +31,6 @@ import cv2
 import numpy as np
 import torch
 
-from hdrconv.color.conventions import ALT_EXP_GAMMA
-from hdrconv.color.kernels import power
 from hdrconv.models import alignment
 from hdrconv.models.base import Model, Window
 from hdrconv.models.registry import register
@@ -58,16 +56,11 @@ def hat_weight(V: torch.Tensor, domain: tuple[float, float] = HAT_DOMAIN) -> tor
     return (torch.where(V <= mid, V - lo, hi - V) / (mid - lo)).clamp_(min=0)
 
 
-def pixel_weight(frame: torch.Tensor) -> torch.Tensor:
-    """``(H, W)``: the least :func:`hat_weight` of a pixel's three code values (``frame`` ``(3, H, W)``):
-    a pixel counts as much as its worst-exposed channel. The hat rises then falls, so that least is the
-    weight of the pixel's smallest or of its largest value: two planes weighed instead of three."""
-    return torch.minimum(hat_weight(frame.amin(0)), hat_weight(frame.amax(0)))
-
-
-def radiance(V: torch.Tensor, stops: float) -> torch.Tensor:
-    """Gamma-2.2 signal of a frame exposed at ``stops`` -> radiance in units of the EV 0 clipping level."""
-    return power(V.clamp(0, 1), ALT_EXP_GAMMA).mul_(2.0 ** -stops)
+def pixel_weight(frame: torch.Tensor, dim: int = -3) -> torch.Tensor:
+    """The least :func:`hat_weight` of a pixel's three code values (along ``dim`` of ``frame``, which
+    goes): a pixel counts as much as its worst-exposed channel. The hat rises then falls, so that least
+    is the weight of the pixel's smallest or of its largest value: two planes weighed instead of three."""
+    return torch.minimum(hat_weight(frame.amin(dim)), hat_weight(frame.amax(dim)))
 
 
 def agreement(reference: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
@@ -91,7 +84,7 @@ def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: i
     each; module docstring)."""
     ref, e_ref = frames[reference], stops[reference]
     w_ref = pixel_weight(ref)
-    r_ref = radiance(ref, e_ref)
+    r_ref = alignment.radiance(ref, e_ref)
     total = r_ref * w_ref
     weights = w_ref
     # where no frame is well exposed, the best lower bound: the brightest radiance of the frames that
@@ -109,12 +102,12 @@ def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: i
         if common not in seen:
             seen[common] = alignment.code_at(r_ref, common), alignment.code_at(r_small, common)
         code, code_small = seen[common]
-        maps, inside = alignment.locate(code_small, alignment.code_at(radiance(alignment.reduce(frame), e), common),
-                                        ref.shape[-2:])
+        moving = alignment.code_at(alignment.radiance(alignment.reduce(frame), e), common)
+        maps, inside = alignment.locate(code_small, moving, ref.shape[-2:])
         # the signal warped, then its radiance and weight: warping the radiance (interpolating in linear
         # light) lost 0.8 dB PSNR-PQ on the dark frames of the 2-exposure test clip
         aligned = alignment.warp([*frame], maps)
-        r, w = radiance(aligned, e), pixel_weight(aligned)
+        r, w = alignment.radiance(aligned, e), pixel_weight(aligned)
         del aligned
         agree = agreement(code, alignment.code_at(r, common)).mul_(inside)
         w.mul_(agree)

@@ -15,8 +15,9 @@ high-resolution pairs) comes with its sampler here, and the loop stays as it is.
   +-s or -s, 0, +s, s of 1 to 3 stops, linear noise, a gamma 2.2 CRF, 8 bits) starting at a random
   phase of the cycle, so that the centre frame is each exposure in turn, and in
   :data:`REFERENCE_TONE_PERTURBED` of the clips the centre frame's tone perturbed (the paper's CRF
-  augmentation, :func:`hdrconv.data.video.perturb_tone`); the target is the centre frame's relative
-  scene light (the network's radiance: 1.0 is the EV 0 clipping level).
+  augmentation, :func:`hdrconv.data.video.perturb_tone`), then every frame brought onto the centre one
+  as the model's inference does (:func:`hdrconv.models.alignment.align_to`); the target is the centre
+  frame's relative scene light (the network's radiance: 1.0 is the EV 0 clipping level).
 - **Video ITM clips** (the ``temporal`` model, :func:`video_itm_batch`, video ITM supplementary §2-3):
   a short clip along a random camera path with a moving foreground over a random region of a training
   scene (flipped / rotated before rendering, so that the known warps stay exact), graded as the
@@ -43,6 +44,7 @@ from hdrconv.data.scenes import Scene
 from hdrconv.data.synthesis import random_recipe, synthesize_SDR
 from hdrconv.data.video import alternating_exposure, auto_exposure_times, perturb_tone, render_clip
 from hdrconv.errors import InputDataError
+from hdrconv.models.alignment import align_to
 from hdrconv.train.config import TrainConfig
 from hdrconv.train.losses import coarse_to_fine_loss, video_itm_loss
 
@@ -115,10 +117,11 @@ def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures
         raise InputDataError(f"{scene.name}: {e}") from None
     relative = expose(_augment(clip.frames, rng), scene.key, random_exposure_stops(rng))
     taken = alternating_exposure(relative, rng, exposures)
-    ldr = taken.ldr[phase:phase + frames].clone()
+    ldr, ev = list(taken.ldr[phase:phase + frames].float()), taken.ev[phase:phase + frames]
     if rng.random() < REFERENCE_TONE_PERTURBED:
         ldr[frames // 2] = perturb_tone(ldr[frames // 2], rng)
-    return ldr, torch.from_numpy(taken.ev[phase:phase + frames]).float(), relative[phase + frames // 2]
+    ldr = torch.stack(align_to(ldr, ev.tolist(), frames // 2))
+    return ldr, torch.from_numpy(ev).float(), relative[phase + frames // 2]
 
 
 def alt_exp_batch(scenes: list[Scene], rng: np.random.Generator, config: TrainConfig, model: type

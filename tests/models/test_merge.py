@@ -10,7 +10,8 @@ from hdrconv.color.crf import CameraResponse
 from hdrconv.data.grading import alt_exp_HDR10
 from hdrconv.data.metrics import psnr_pq
 from hdrconv.models import registry
-from hdrconv.models.merge import ExposureMerge, hat_weight, radiance
+from hdrconv.models.alignment import radiance
+from hdrconv.models.merge import ExposureMerge, hat_weight
 from hdrconv.pipeline import windows
 from tests.altexp_media import encode_camera, radiance_frames
 
