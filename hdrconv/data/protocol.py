@@ -32,8 +32,8 @@ The alternating-exposure clips (:func:`alt_exp_conditions`) use the groups that 
 ``in-family`` is the coarse-to-fine paper's test protocol (§5.2: the known CRF, gamma 2.2 here, key at
 the anchor); ``exposure`` places the scene key 2 stops below or above it; ``curves`` gives the clip a
 camera response other than the one the model is told: the BT.709 OETF of an untagged file (read as
-gamma 2.2) and a gamma 2.2 exp(-+0.35) over the whole clip (training perturbs the reference frame
-alone, :func:`hdrconv.data.video.perturb_tone`). Their ground truth is the scene graded as
+gamma 2.2) and a gamma 2.2 exp(-+0.35) over the whole clip (training keeps the true response). Their
+ground truth is the scene graded as
 ``hdrconv alt-exp`` grades its output (:func:`hdrconv.data.grading.alt_exp_HDR10`).
 
 Samples are named ``IMAGE/GROUP/CONDITION`` and carry their group; :mod:`hdrconv.data.validation`
@@ -165,8 +165,8 @@ def _gamma_crf(d: float) -> Callable[[torch.Tensor], torch.Tensor]:
 
 
 ALT_EXP_CRF_ERRORS = (-0.35, 0.35)
-"""d of the ``curves`` group's whole-clip gamma error, gamma 2.2 exp(-d): half the paper's augmentation
-range, 1.55 and 3.12."""
+"""d of the ``curves`` group's whole-clip gamma error, gamma 2.2 exp(-d): half the range of the paper's
+CRF augmentation (§5.1), 1.55 and 3.12."""
 
 
 def alt_exp_conditions() -> list[AltExpCondition]:

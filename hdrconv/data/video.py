@@ -21,10 +21,9 @@ its width and height (where a camera's centre-weighted metering looks).
 A Real-world Benchmark Dataset", §3.1 and §5.1, :func:`alternating_exposure`): frame i is exposed at
 EV -s, +s (two exposures) or -s, 0, +s (three), s in {1, 2, 3}, with zero-mean Gaussian noise
 (sigma = 1e-3) added in the linear domain, through a CRF of gamma 2.2 (or another camera response),
-clipped and quantised to 8 bits. The paper's "possibly inaccurate CRF" (§5.1, after Kalantari & Ramamoorthi
-2019) is a training augmentation of the *reference* frame alone, :func:`perturb_tone`: its tone through
-a gamma exp(d), d in [-0.7, 0.7], while the neighbours keep the true response; its test sequences (§5.2)
-are rendered with the known CRF, which is what ``hdrconv alt-exp --crf`` undoes.
+clipped and quantised to 8 bits. The paper's test sequences (§5.2) are rendered with the known CRF,
+which is what ``hdrconv alt-exp --crf`` undoes; its "possibly inaccurate CRF" is a training augmentation
+of the reference frame alone (§5.1), which :mod:`hdrconv.train.samplers` leaves out (it says why).
 
 Scene light in and out of this module is ``(T, 3, H, W)`` torch float32, BT.709 primaries.
 """
@@ -48,7 +47,6 @@ CAMERA_GAMMA = 2.2
 
 ALT_EXPOSURE_STOPS = (1, 2, 3)
 ALT_EXPOSURE_NOISE_SIGMA = 1e-3
-ALT_EXPOSURE_GAMMA_LOG_RANGE = 0.7
 
 # Motion limits per frame, chosen for clips of a few to a few dozen frames at 1/4 to 1/2 of the
 # image size: a walking hand-held camera, not a whip pan.
@@ -271,9 +269,3 @@ def alternating_exposure(relative: torch.Tensor, rng: np.random.Generator, expos
     signal = _camera(linear, 1.0) if crf is None else crf(linear.clamp(0, 1))
     return AlternatingExposure(ldr=quantise_8bit(signal), ev=ev)
 
-
-def perturb_tone(ldr: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-    """The coarse-to-fine paper's CRF augmentation (§5.1): the 8-bit frame ``ldr`` through a gamma
-    exp(d), d uniform in +-:data:`ALT_EXPOSURE_GAMMA_LOG_RANGE`, quantised again."""
-    d = float(rng.uniform(-ALT_EXPOSURE_GAMMA_LOG_RANGE, ALT_EXPOSURE_GAMMA_LOG_RANGE))
-    return quantise_8bit(ldr.clamp(0, 1) ** float(np.exp(d)))

@@ -129,8 +129,7 @@ def test_alternating_exposure_held_out_conditions_are_outside_the_training_draws
     assert all(c.crf is None and c.key_stops == 0 for c in conds if c.group == "in-family")
     exposure = [c for c in conds if c.group == "exposure"]
     assert exposure and all(abs(c.key_stops) > EXPOSURE_JITTER_STOPS and c.crf is None for c in exposure)
-    # training's clips all have the gamma 2.2 response (only the reference frame's tone is perturbed):
-    # each curves condition gives the whole clip another one
+    # training's clips all have the gamma 2.2 response: each curves condition gives the clip another one
     ramp = torch.linspace(0.01, 1, 100)
     curves = [c for c in conds if c.group == "curves"]
     assert len(curves) == 3
