@@ -37,14 +37,14 @@ def radiance(V: torch.Tensor, stops: float) -> torch.Tensor:
     return power(V.clamp(0, 1), ALT_EXP_GAMMA).mul_(2.0 ** -stops)
 
 
-def code_at(radiance: torch.Tensor, stops: float) -> torch.Tensor:
-    """``(H, W)``: ``radiance`` ``(3, H, W)`` (units of the EV 0 clipping level) as seen at ``stops``,
-    each channel clipped at 1, their mean in :data:`~hdrconv.color.conventions.ALT_EXP_GAMMA` code
-    values. The power after the mean: one channel raised instead of three. The clip before it: a
+def code_at(radiance: torch.Tensor, stops: float | torch.Tensor) -> torch.Tensor:
+    """``(..., H, W)``: ``radiance`` ``(..., 3, H, W)`` (units of the EV 0 clipping level) as seen at
+    ``stops`` (a number, or a tensor broadcasting against ``radiance``), each channel clipped at 1, their
+    mean in :data:`~hdrconv.color.conventions.ALT_EXP_GAMMA` code values. The power after the mean: one channel raised instead of three. The clip before it: a
     channel that clips in one frame must clip in the other (clipped after the mean, a neighbour of a
     reference clipped in one channel looked brighter than it, and the bright frames of the 2-exposure
     test clip lost their merge: 20.8 against 36.9 dB PSNR-PQ)."""
-    mean = (radiance * 2.0**stops).clamp_(0, 1).mean(0)
+    mean = (radiance * 2.0**stops).clamp_(0, 1).mean(-3)
     return power(mean, 1 / ALT_EXP_GAMMA, out=mean)
 
 

@@ -64,18 +64,19 @@ def pixel_weight(frame: torch.Tensor, dim: int = -3) -> torch.Tensor:
 
 
 def agreement(reference: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
-    """``(H, W)`` in [0, 1]: how well an aligned neighbour reproduces the reference, from their
+    """``(..., H, W)`` in [0, 1]: how well an aligned neighbour reproduces the reference, from their
     :func:`~hdrconv.models.alignment.code_at` the brighter exposure of the two (module docstring,
     step 4)."""
     # at the brighter exposure the darker frame's shadows are raised with their noise, so that a wrong
     # shadow shows: compared at the darker one, a neighbour twice too bright in the shadows differed by
     # 0.02 in code value, passed, and cost the 2-exposure test clip 2 dB of PSNR-PQ
-    diff = (other - reference).abs_().cpu().numpy()
+    diff = (other - reference).abs_().float().contiguous().cpu().numpy()
     # averaged over 3 x 3 against noise, then the worst of 5 x 5: a box filter alone spreads the thin
     # disagreement along a moving edge below the threshold (PSNR-PQ of a moving square's region, 2-exposure
     # test clip: 46 dB against 75 dB for the reference alone). OpenCV's: torch's max_pool2d took 0.4 s
     # on a 1080p frame
-    diff = cv2.dilate(cv2.blur(diff, (3, 3), borderType=cv2.BORDER_REFLECT), np.ones((5, 5), np.uint8))
+    for plane in diff.reshape(-1, *diff.shape[-2:]):
+        plane[...] = cv2.dilate(cv2.blur(plane, (3, 3), borderType=cv2.BORDER_REFLECT), np.ones((5, 5), np.uint8))
     return ((2 * GHOST_CODE - torch.from_numpy(diff).to(reference.device)) / GHOST_CODE).clamp_(0, 1)
 
 
