@@ -103,6 +103,20 @@ def test_static_clips_from_the_wrong_frame_do_not_flicker(capsys, tmp_path, file
     assert (np.abs(np.diff(wrong)) / wrong[:-1]).max() > 0.5  # measured 59.8 (2 exposures), 34.4 (3)
 
 
+@pytest.mark.xfail(strict=True, reason="c2f-2exp's output alternates by 1.21 % with the reference "
+                   "frame's exposure on this clip (merge: 0); the issue's goal is 1 %")
+def test_the_learned_model_does_not_flicker_on_a_static_clip(capsys, tmp_path):
+    static = radiance_frames(7, pan=0)
+    src = write_clip(tmp_path / "static.mkv", encode_camera(static, [-2, 2]))
+    out = tmp_path / "out.mkv"
+    code, _, err = run(capsys, str(src), str(out), "--model", "c2f-2exp", "--ev=-2,2", *FAST)
+    assert code == 0, err
+    light = mean_luminance(out)
+    assert len(light) == 7
+    change = np.abs(np.diff(light)) / light[:-1]
+    assert change.max() <= 0.01, change
+
+
 def test_verbose_tells_the_cycle_and_the_camera_response(capsys, tmp_path, two):
     src, _ = two
     code, _, err = run(capsys, str(src), str(tmp_path / "out.mkv"), "-v", "--ev=2,-2", "--crf", "gamma:2.4", *FAST)
