@@ -40,7 +40,8 @@ def radiance(V: torch.Tensor, stops: float) -> torch.Tensor:
 def code_at(radiance: torch.Tensor, stops: float | torch.Tensor) -> torch.Tensor:
     """``(..., H, W)``: ``radiance`` ``(..., 3, H, W)`` (units of the EV 0 clipping level) as seen at
     ``stops`` (a number, or a tensor broadcasting against ``radiance``), each channel clipped at 1, their
-    mean in :data:`~hdrconv.color.conventions.ALT_EXP_GAMMA` code values. The power after the mean: one channel raised instead of three. The clip before it: a
+    mean in :data:`~hdrconv.color.conventions.ALT_EXP_GAMMA` code values. The power after the mean: one
+    channel raised instead of three. The clip before it: a
     channel that clips in one frame must clip in the other (clipped after the mean, a neighbour of a
     reference clipped in one channel looked brighter than it, and the bright frames of the 2-exposure
     test clip lost their merge: 20.8 against 36.9 dB PSNR-PQ)."""

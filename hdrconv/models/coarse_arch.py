@@ -58,7 +58,7 @@ from hdrconv.color.conventions import ALT_EXP_GAMMA
 from hdrconv.data.metrics import mu_law, mu_law_inverse
 from hdrconv.models.blocks import conv_layer
 from hdrconv.models.alignment import code_at
-from hdrconv.models.merge import FALLBACK_WEIGHT, agreement, pixel_weight
+from hdrconv.models.merge import AGREES, agreement, pixel_weight, with_fallback
 
 RADIANCE_SCALE = 8.0
 """Radiance that :func:`compress` maps to 1: the clipping level of the darkest frame of a +-3-stop cycle
@@ -208,7 +208,7 @@ def merge_prior(aligned: torch.Tensor, radiance: torch.Tensor, stops: torch.Tens
         common = torch.maximum(stops[:, c], stops[:, j]).view(-1, 1, 1, 1).to(radiance.dtype)
         agree = agreement(code_at(radiance[:, c], common), code_at(radiance[:, j], common)).unsqueeze(1)
         weights[:, j] *= agree
-        bound = torch.maximum(bound, radiance[:, j] * (agree > 0.5))
+        bound = torch.maximum(bound, radiance[:, j] * (agree > AGREES))
     return weights, bound
 
 
@@ -254,4 +254,4 @@ class CoarseNet(nn.Module):
         radiance = to_radiance(aligned, stops)
         prior, bound = merge_prior(aligned, radiance, stops)
         w = self.weights(aligned, radiance) * prior
-        return ((w * radiance).sum(dim=1) + FALLBACK_WEIGHT * bound) / (w.sum(dim=1) + FALLBACK_WEIGHT)
+        return with_fallback((w * radiance).sum(dim=1), w.sum(dim=1), bound)

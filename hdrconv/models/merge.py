@@ -38,7 +38,9 @@ from hdrconv.models.registry import register
 HAT_DOMAIN = (0.01, 0.99)
 """Code values outside which a pixel carries no weight (Debevec & Malik 1997; colour-hdri's default)."""
 FALLBACK_WEIGHT = 1e-3
-"""Weight of the fallback where every frame is clipped or black (:func:`merge`)."""
+"""Weight of the fallback where every frame is clipped or black (:func:`with_fallback`)."""
+AGREES = 0.5
+""":func:`agreement` above which a neighbour's radiance may raise the fallback (module docstring, step 3)."""
 GHOST_CODE = 0.03
 """Code-value disagreement (of the mean of R, G, B at the brighter exposure; 3 x 3 mean, then 5 x 5 max)
 from which a neighbour's weight falls, to zero at twice it. On the 2-exposure test clip
@@ -115,7 +117,14 @@ def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: i
         total.addcmul_(r, w)
         weights += w
         # r >= 0: the maximum with r where the neighbour agrees, without a third frame-sized copy
-        bound = torch.maximum(bound, r.mul_(agree > 0.5))
+        bound = torch.maximum(bound, r.mul_(agree > AGREES))
+    return with_fallback(total, weights, bound)
+
+
+def with_fallback(total: torch.Tensor, weights: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
+    """The weighted mean ``total / weights`` with ``bound`` added at :data:`FALLBACK_WEIGHT`, which
+    stands where no frame is well exposed (module docstring, step 3). In place, on ``total`` and
+    ``weights``."""
     return total.add_(bound, alpha=FALLBACK_WEIGHT).div_(weights.add_(FALLBACK_WEIGHT))
 
 
