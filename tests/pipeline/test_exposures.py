@@ -2,6 +2,7 @@
 phase on clips made from a real HDR image (:mod:`tests.altexp_media`)."""
 
 import pytest
+import torch
 
 from hdrconv.color.crf import CameraResponse
 from hdrconv.errors import InputDataError, UsageError
@@ -74,3 +75,16 @@ def test_ev_is_checked_against_exposures_and_the_clip_length():
     assert exposures.given((-2, 0, 2, 0), None, 3).exposures == 3
     with pytest.raises(InputDataError, match="fewer than one exposure cycle of 3"):
         exposures.given((-2, 0, 2), 2, None)
+
+
+def test_a_large_frame_is_thinned_and_gives_the_steps_of_every_pixel(moving, monkeypatch):
+    """Frames eight times the test clip's size (longest side 768 and more are thinned, to every second
+    pixel here): the steps agree with those of every pixel, clipped samples still left out."""
+    large = torch.nn.functional.interpolate(moving, scale_factor=8, mode="bilinear")
+    assert max(large.shape[-2:]) >= 2 * exposures.ESTIMATE_SIZE * exposures.SAMPLES
+    frames = list(encode_camera(large, [-2, 2]))
+    thinned = exposures.steps(frames, BT709)
+    monkeypatch.setattr(exposures, "SAMPLES", 10**6)
+    every = exposures.steps(frames, BT709)
+    assert thinned == pytest.approx(every, abs=0.02)
+    assert thinned == pytest.approx([4, -4] * 4 + [4], abs=0.1)
