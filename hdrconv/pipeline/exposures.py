@@ -2,13 +2,14 @@
 
 The estimate (:func:`estimate`) reads the first :data:`ESTIMATE_FRAMES` frames, thinned to
 :data:`SAMPLES` pixels per side of an estimate pixel, linearised with the camera response and shrunk
-to :data:`ESTIMATE_SIZE` pixels (which averages noise and most of the motion away). For each pair of consecutive frames, the exposure step is the median over co-located
-pixels well exposed in both (:data:`WELL_EXPOSED` code values) of ``log2(L[i+1] / L[i])``: an exposure
-change scales every pixel alike, and motion moves a minority of them. The steps of a cycle of ``P``
-frames repeat with period ``P``; the smallest ``P`` whose steps repeat within :data:`STEP_TOLERANCE`
-and add up to zero over a cycle is the cycle. Its first frame is the darkest (the ``{EV-2, EV0, EV+2}``
-order of cameras), and its levels are placed so that EV 0 lies midway between the darkest and the
-brightest: that is the reference exposure of the output levels.
+to :data:`ESTIMATE_SIZE` pixels (which averages noise and most of the motion away). For each pair of
+consecutive frames, the exposure step is the median over co-located pixels well exposed in both
+(:data:`WELL_EXPOSED` code values) of ``log2(L[i+1] / L[i])``: an exposure change scales every pixel
+alike, and motion moves a minority of them. The steps of a cycle of ``P`` frames repeat with period
+``P``; the smallest ``P`` whose steps repeat within :data:`STEP_TOLERANCE` and add up to zero over a
+cycle is the cycle. Its first frame is the darkest (the ``{EV-2, EV0, EV+2}`` order of cameras), and
+its levels are placed so that EV 0 lies midway between the darkest and the brightest: that is the
+reference exposure of the output levels.
 """
 
 from __future__ import annotations
