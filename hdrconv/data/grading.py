@@ -113,10 +113,10 @@ class Grade:
         would push BT.709 colours outside BT.709 (a BT.709 red gains negative green and blue once
         back in BT.709), a gamut expansion no SDR source supports."""
         if self.rendering == "scene":
-            nits = RGB_to_RGB(relative * REFERENCE_WHITE_NITS, SDR_COLOURSPACE, HDR_COLOURSPACE)
+            nits = RGB_to_RGB(relative, SDR_COLOURSPACE, HDR_COLOURSPACE, scale=REFERENCE_WHITE_NITS)
         else:
             nits = RGB_to_RGB(ootf_BT2100_PQ(relative * self.ootf_scale()), SDR_COLOURSPACE, HDR_COLOURSPACE)
-        return torch.clamp(nits, 0, PQ_PEAK_NITS)
+        return nits.clamp_(0, PQ_PEAK_NITS)
 
     def render_peak(self, source_peak: float) -> float:
         """The display light of a source peak (:func:`source_peak_nits`, cd/m2 at reference white
@@ -202,8 +202,8 @@ def alt_exp_HDR10(radiance: torch.Tensor, stops: tuple[float, ...], peak: float 
     1.0, and the roll-off from the darkest frame's clipping level, ``2 ** -min(stops)``, the brightest
     radiance the clip can hold (known before any frame is seen, the same for every frame)."""
     source_peak = min(white_nits * 2.0 ** -min(stops), PQ_PEAK_NITS)
-    return grade_HDR10(radiance * (white_nits / REFERENCE_WHITE_NITS), source_peak=source_peak,
-                       grade=Grade(peak_nits=peak, rendering="scene"))
+    relative = radiance * (white_nits / REFERENCE_WHITE_NITS) if white_nits != REFERENCE_WHITE_NITS else radiance
+    return grade_HDR10(relative, source_peak=source_peak, grade=Grade(peak_nits=peak, rendering="scene"))
 
 
 def source_peak_nits(relative: torch.Tensor) -> float:

@@ -56,10 +56,11 @@ import torch
 
 from hdrconv.color.bt2446 import sdr_BT709_to_BT2020, sdr_to_hdr_BT2446_A
 from hdrconv.color.conventions import BT2020_WEIGHTS, PQ_PEAK_NITS, MasteringDisplay
+from hdrconv.color.kernels import lookup
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.data.metrics import log_spread
 from hdrconv.models.analytic import sdr_in_hdr_BT2408
-from hdrconv.models.blocks import (ThumbnailNet, guided_upsample, lookup, luma_BT709, piecewise_linear, soft_bound,
+from hdrconv.models.blocks import (ThumbnailNet, guided_upsample, luma_BT709, piecewise_linear, soft_bound,
                                    soft_histogram)
 from hdrconv.models.cuts import is_scene_cut
 from hdrconv.models.exposure import ExposureState, apply_exposure, exposure_gain_table, track_exposure

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import torch
 
 from hdrconv.color.conventions import BT1886_GAMMA
-from hdrconv.models.blocks import lookup, luma_BT709
+from hdrconv.color.kernels import lookup
+from hdrconv.models.blocks import luma_BT709
 from hdrconv.models.cuts import EXPOSURE_AGREEMENT, pixels_disagree
 
 EXPOSURE_BAND = (0.08, 0.85)

@@ -77,8 +77,9 @@ import torch
 from hdrconv.color.conventions import (BT1886_GAMMA, HDR_COLOURSPACE, PQ_PEAK_NITS,
                                        REFERENCE_WHITE_NITS, SDR_COLOURSPACE)
 from hdrconv.color.gamut import apply_matrix, matrix_RGB_to_RGB
+from hdrconv.color.kernels import lookup
 from hdrconv.color.transfer import eotf_inverse_ST2084
-from hdrconv.models.blocks import (ThumbnailNet, guided_upsample, lookup, luma_BT709, piecewise_linear, soft_bound,
+from hdrconv.models.blocks import (ThumbnailNet, guided_upsample, luma_BT709, piecewise_linear, soft_bound,
                                    soft_histogram)
 from hdrconv.models.cuts import is_scene_cut
 from hdrconv.models.exposure import (ExposureState, apply_exposure, exposure_gain, exposure_gain_table,

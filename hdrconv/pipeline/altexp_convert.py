@@ -18,7 +18,7 @@ import torch
 
 from hdrconv.color import crf as camera
 from hdrconv.color.conventions import ALT_EXP_GAMMA
-from hdrconv.color.kernels import power
+from hdrconv.color.kernels import lookup
 from hdrconv.data.grading import alt_exp_HDR10
 from hdrconv.errors import OutputError, UsageError
 from hdrconv.io.decode import VideoDecoder
@@ -141,11 +141,30 @@ def _cycle(info: MediaInfo, response: camera.CameraResponse, options: AltExpOpti
     return cycles.estimate(itertools.islice(frames, cycles.ESTIMATE_FRAMES), response, options.exposures)
 
 
+STAGE_TABLE = 65536
+"""Entries of the table the stage reads (:func:`stage_table`). Nearest entry: on a fine ramp of
+signals, within 2.2e-4 of the response and the power computed per pixel from a signal of 1/1023 up
+(BT.709, at the break where its two segments do not quite meet; sRGB 5e-5, gamma 2.2 8e-6), a
+twentieth of an 8-bit code; below that, where the 1/2.2 power is steepest, within 0.005 of a code
+value no weight counts. 15 ms per 1080p frame against 127 ms computed per pixel."""
+
+
+def stage_table(response: camera.CameraResponse, size: int = STAGE_TABLE) -> torch.Tensor:
+    """``(1, size)``: the camera response undone and :data:`~hdrconv.color.conventions.ALT_EXP_GAMMA`
+    applied (Chen et al. 2021, §3.1), at ``size`` signals evenly spaced over [0, 1]: a function of the
+    signal alone, read with :func:`~hdrconv.color.kernels.lookup`."""
+    signal = torch.linspace(0, 1, size, dtype=torch.float64)
+    return (response.to_linear(signal).clamp(min=0) ** (1 / ALT_EXP_GAMMA)).float()[None]
+
+
 def _stage(response: camera.CameraResponse, cycle: cycles.ExposureCycle):
+    table = stage_table(response)
+
     def stage(frames: Iterator[Frame]) -> Iterator[Frame]:
         for i, f in enumerate(frames):
-            linear = response.to_linear(f.rgb).clamp_(min=0)
-            yield Frame(power(linear, 1 / ALT_EXP_GAMMA, out=linear), f.timestamp, cycle.stop(i), f.cut)
+            rgb = f.rgb.clamp(0, 1)
+            coded = lookup(table.to(rgb.device), rgb.view(1, 1, -1, rgb.shape[-1])).view(rgb.shape)
+            yield Frame(coded, f.timestamp, cycle.stop(i), f.cut)
     return stage
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from hdrconv.color._colour import colour
-from hdrconv.color.bt2390 import eetf_BT2390, eetf_BT2390_max_RGB, eetf_BT2390_nits
+from hdrconv.color.bt2390 import eetf_BT2390, eetf_BT2390_max_RGB, eetf_BT2390_nits, knee_nits
 from hdrconv.color.transfer import eotf_inverse_ST2084, eotf_ST2084
 
 
@@ -54,3 +54,13 @@ def test_eetf_on_max_RGB_keeps_hue_black_and_the_range_below_the_knee():
     assert float(each[1] / each[0]) > 0.3 and float(each[2] / each[0]) > 0.1
     assert 317 < float(out[0, 0, 2]) < 1000
     assert float(out[0, 0, 3]) == pytest.approx(1000, rel=1e-6)  # source peak -> target peak
+
+
+@pytest.mark.parametrize("source, target", [(10000, 1000), (1624, 1000), (812, 1000)])
+def test_eetf_on_max_RGB_above_the_knee_only_is_the_eetf_of_every_pixel(source, target):
+    nits = torch.rand(3, 40, 50, dtype=torch.float64) ** 3 * source * 1.2  # some above the source peak
+    nits[:, 0, 0] = 0
+    m = nits.amax(dim=-3, keepdim=True)
+    every = nits * torch.where(m > 0, eetf_BT2390_nits(m, source, target) / m.clamp(min=1e-12), 0)
+    torch.testing.assert_close(eetf_BT2390_max_RGB(nits, source, target), every, rtol=1e-9, atol=1e-9)
+    assert bool((m > knee_nits(source, target)).any()) and bool((m < knee_nits(source, target)).any())

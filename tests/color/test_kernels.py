@@ -1,9 +1,10 @@
-"""hdrconv.color.kernels: the fast power against torch's, on every path it takes."""
+"""hdrconv.color.kernels: the fast power against torch's, on every path it takes; the table look-up."""
 
+import numpy as np
 import pytest
 import torch
 
-from hdrconv.color.kernels import power
+from hdrconv.color.kernels import lookup, power
 
 
 @pytest.mark.parametrize("p", [2.4, 1 / 2.4, 0.1593])
@@ -18,3 +19,10 @@ def test_power_matches_torch_on_frames_views_and_scalars(p):
     before = x.clone()
     power(x, p)
     assert torch.equal(x, before)
+
+
+def test_lookup_takes_the_nearest_entry_of_each_sample_table():
+    tables = torch.stack([torch.arange(11.0), 100 + torch.arange(11.0)])
+    x = torch.tensor([0.0, 0.04, 0.06, 0.5, 0.96, 1.0]).view(1, 1, 1, 6).expand(2, 1, 1, 6)
+    np.testing.assert_array_equal(lookup(tables, x)[:, 0, 0].numpy(),
+                                  [[0, 0, 1, 5, 10, 10], [100, 100, 101, 105, 110, 110]])

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.models.analytic import BT2408
-from hdrconv.models.blocks import (box_filter, guided_upsample, highlight_fractions, lookup, luma_BT709,
+from hdrconv.models.blocks import (box_filter, guided_upsample, highlight_fractions, luma_BT709,
                                    piecewise_linear, soft_bound, soft_histogram)
 from hdrconv.models.fast_arch import PARAMETER_BOUNDS, FastITMNet, smooth_parameters
 from hdrconv.io.decode import VideoDecoder
@@ -22,13 +22,6 @@ def test_piecewise_linear_matches_numpy_interp():
     grid = np.linspace(0, 1, 33)
     expected = np.interp(grid, np.linspace(0, 1, 5), knots[0].numpy())
     np.testing.assert_allclose(piecewise_linear(knots, 33)[0].numpy(), expected, atol=1e-6)
-
-
-def test_lookup_takes_the_nearest_entry_of_each_sample_table():
-    tables = torch.stack([torch.arange(11.0), 100 + torch.arange(11.0)])
-    x = torch.tensor([0.0, 0.04, 0.06, 0.5, 0.96, 1.0]).view(1, 1, 1, 6).expand(2, 1, 1, 6)
-    np.testing.assert_array_equal(lookup(tables, x)[:, 0, 0].numpy(),
-                                  [[0, 0, 1, 5, 10, 10], [100, 100, 101, 105, 110, 110]])
 
 
 def test_soft_histogram():
