@@ -2,7 +2,7 @@
 the learned default >= 0.25 fps at 1080p, peak RSS of a 4K clip under 3 GB).
 
     python bench/alt_exp.py [--seconds 5] [--exposures 2,3] [--stops 2] [--preset medium]
-                            [--rss-seconds 0.5] [--no-rss]
+                            [--rss-seconds 0.5] [--no-rss] [--no-learned]
 
 Generates, per number of exposures, a 1080p24 alternating-exposure clip: a slow pan (2 pixels per
 frame) over a real HDR photograph of ../shared/hdr (the test image of tests/altexp_media.py, upscaled
@@ -129,6 +129,7 @@ def main() -> int:
     ap.add_argument("--preset", default="medium", help="x265 preset")
     ap.add_argument("--rss-seconds", type=float, default=0.5, help="length of the 4K clip")
     ap.add_argument("--no-rss", action="store_true", help="skip the 4K memory run")
+    ap.add_argument("--no-learned", action="store_true", help="skip (b), the learned models (minutes per clip)")
     a = ap.parse_args()
     if not (SHARED_HDR / IMAGE).is_file():
         ap.error(f"{SHARED_HDR / IMAGE} not found (the project's shared HDR images)")
@@ -156,6 +157,8 @@ def main() -> int:
             src = alternating_clip(Path(tmp) / f"alt{n}.mkv", (1920, 1080), frames, n, a.stops)
             rows.append((f"(a) alt-exp --model merge, {n} exposures",
                          *time_alt_exp(src, Path(tmp) / f"merge{n}.mkv", "merge", settings)))
+            if a.no_learned:
+                continue
             try:
                 rows.append((f"(b) alt-exp --model {LEARNED[n]}, {n} exposures",
                              *time_alt_exp(src, Path(tmp) / f"learned{n}.mkv", LEARNED[n], settings)))

