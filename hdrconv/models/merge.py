@@ -83,44 +83,79 @@ def agreement(reference: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
     return ((2 * GHOST_CODE - torch.from_numpy(diff).to(reference.device)) / GHOST_CODE).clamp_(0, 1)
 
 
+STRIP_PIXELS = 1920 * 1088
+"""Pixels of the strips a frame is merged in (:func:`merge`): a 1080p frame in one piece, a 4K frame in
+four, so that the dozen frame-sized buffers of a merge hold a quarter of a 4K frame each."""
+HALO = 3
+"""Rows a strip reads beyond its own: :func:`agreement`'s 3 x 3 mean and 5 x 5 maximum reach 1 + 2."""
+
+
 def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: int,
           out: torch.Tensor | None = None) -> torch.Tensor:
     """Radiance ``(3, H, W)`` of ``frames[reference]`` merged with the other ``frames`` (``(3, H, W)``
-    each; module docstring), written into ``out`` where given."""
+    each; module docstring), written into ``out`` where given.
+
+    Every neighbour is located on the whole frame at the flow's resolution first; the full-resolution
+    steps then run strip by strip (:data:`STRIP_PIXELS`, with :data:`HALO` rows of overlap), which
+    gives the same result as the whole frame at once."""
     ref, e_ref = frames[reference], stops[reference]
+    H, W = ref.shape[-2:]
+    rows = max(1, STRIP_PIXELS // W)
+    # in one piece, the reference's radiance serves the flow and the merge
+    whole = alignment.radiance(ref, e_ref) if rows >= H else None
+    r_small = alignment.reduce(alignment.radiance(ref, e_ref) if whole is None else whole)
+    # the reference at each common exposure, at the flow's resolution: both neighbours of a 2-exposure
+    # frame share one
+    seen: dict[float, torch.Tensor] = {}
+    located = []
+    for i, (frame, e) in enumerate(zip(frames, stops)):
+        if i == reference:
+            continue
+        common = max(e_ref, e)
+        if common not in seen:
+            seen[common] = alignment.code_at(r_small, common)
+        moving = alignment.code_at(alignment.radiance(alignment.reduce(frame), e), common)
+        located.append((frame, e, common, *alignment.locate(seen[common], moving, (H, W))))
+    result = ref.new_empty(3, H, W) if out is None else out
+    for y0 in range(0, H, rows):
+        y1 = min(H, y0 + rows)
+        a, b = max(0, y0 - HALO), min(H, y1 + HALO)
+        _merge_rows(ref[:, a:b], e_ref, [(f, e, c, (m[0][a:b], m[1][a:b]), inside[a:b])
+                                         for f, e, c, m, inside in located],
+                    slice(y0 - a, y1 - a), result[:, y0:y1], whole)
+    return result
+
+
+def _merge_rows(ref: torch.Tensor, e_ref: float, located: list, keep: slice, out: torch.Tensor,
+                r_ref: torch.Tensor | None = None) -> None:
+    """Steps 2-4 of the module docstring on rows of the reference ``ref`` with its ``located``
+    neighbours (each: its whole frame, its stops, the exposure it is compared at, the sample maps and
+    inside mask of these rows), the rows ``keep`` of the result written into ``out``. ``r_ref``: the
+    reference's radiance, where already computed."""
     w_ref = pixel_weight(ref)
-    r_ref = alignment.radiance(ref, e_ref)
+    r_ref = alignment.radiance(ref, e_ref) if r_ref is None else r_ref
     total = r_ref * w_ref
     weights = w_ref
     # where no frame is well exposed, the best lower bound: the brightest radiance of the frames that
     # agree with the reference (clipped everywhere, the darkest frame's clipping level): falling back to
     # the reference there put the EV 0 frames of a static 3-exposure clip 0.58 below the EV -2 ones
     bound = r_ref
-    # the reference at each common exposure, at full and at the flow's resolution: both neighbours of a
-    # 2-exposure frame share one
-    seen: dict[float, tuple[torch.Tensor, torch.Tensor]] = {}
-    r_small = alignment.reduce(r_ref)
-    for i, (frame, e) in enumerate(zip(frames, stops)):
-        if i == reference:
-            continue
-        common = max(e_ref, e)
-        if common not in seen:
-            seen[common] = alignment.code_at(r_ref, common), alignment.code_at(r_small, common)
-        code, code_small = seen[common]
-        moving = alignment.code_at(alignment.radiance(alignment.reduce(frame), e), common)
-        maps, inside = alignment.locate(code_small, moving, ref.shape[-2:])
+    codes: dict[float, torch.Tensor] = {}
+    for frame, e, common, maps, inside in located:
+        if common not in codes:
+            codes[common] = alignment.code_at(r_ref, common)
         # the signal warped, then its radiance and weight: warping the radiance (interpolating in linear
         # light) lost 0.8 dB PSNR-PQ on the dark frames of the 2-exposure test clip
         aligned = alignment.warp([*frame], maps)
         r, w = alignment.radiance(aligned, e), pixel_weight(aligned)
         del aligned
-        agree = agreement(code, alignment.code_at(r, common)).mul_(inside)
+        agree = agreement(codes[common], alignment.code_at(r, common)).mul_(inside)
         w.mul_(agree)
         total.addcmul_(r, w)
         weights += w
         # r >= 0: the maximum with r where the neighbour agrees, without a third frame-sized copy
         bound = torch.maximum(bound, r.mul_(agree > AGREES))
-    return with_fallback(total, weights, bound, out)
+    with_fallback(total[:, keep], weights[keep], bound[:, keep], out)
 
 
 def with_fallback(total: torch.Tensor, weights: torch.Tensor, bound: torch.Tensor,

@@ -11,6 +11,7 @@ from hdrconv.data.grading import alt_exp_HDR10
 from hdrconv.data.metrics import psnr_pq
 from hdrconv.models import registry
 from hdrconv.models.alignment import radiance
+from hdrconv.models import merge as merge_module
 from hdrconv.models.merge import ExposureMerge, hat_weight
 from hdrconv.pipeline import windows
 from tests.altexp_media import encode_camera, radiance_frames
@@ -65,6 +66,18 @@ def test_no_ghost_of_the_moving_square_on_dark_references(clip):
         assert psnr_pq(display(merged[t][region]), display(truth[t][region])) > \
             psnr_pq(display(alone[t][region]), display(truth[t][region])) - 1.5
         assert psnr_pq(display(merged[t][region]), display(alone[t][region])) > 40
+
+
+def test_a_frame_merged_in_strips_is_the_frame_merged_whole(clip, monkeypatch):
+    truth, merged, _ = clip
+    signal = CameraResponse("bt709").to_linear(encode_camera(truth[2:5], STOPS)) ** (1 / ALT_EXP_GAMMA)
+    stops = (STOPS[0], STOPS[1], STOPS[0])
+    whole = merge_module.merge([signal[1], signal[0], signal[2]], (stops[1], stops[0], stops[2]), 0)
+    h, w = signal.shape[-2:]
+    monkeypatch.setattr(merge_module, "STRIP_PIXELS", w * 5)  # strips of 5 rows, 3 of halo each side
+    strips = merge_module.merge([signal[1], signal[0], signal[2]], (stops[1], stops[0], stops[2]), 0)
+    assert h > 5 * 4 and torch.equal(strips, whole)
+    assert float((whole - merged[3]).abs().max()) < 1e-6  # the merge of frame 3 inside the clip
 
 
 def test_hat_weight_is_debevec_malik():
