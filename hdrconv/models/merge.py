@@ -80,7 +80,8 @@ def agreement(reference: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
     # on a 1080p frame
     for plane in diff.reshape(-1, *diff.shape[-2:]):
         plane[...] = cv2.dilate(cv2.blur(plane, (3, 3), borderType=cv2.BORDER_REFLECT), np.ones((5, 5), np.uint8))
-    return ((2 * GHOST_CODE - torch.from_numpy(diff).to(reference.device)) / GHOST_CODE).clamp_(0, 1)
+    # (2 GHOST_CODE - diff) / GHOST_CODE in the one plane
+    return torch.from_numpy(diff).to(reference.device).mul_(-1 / GHOST_CODE).add_(2).clamp_(0, 1)
 
 
 STRIP_PIXELS = 1920 * 1088
