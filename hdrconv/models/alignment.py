@@ -34,8 +34,8 @@ MIN_INLIERS = 12
 
 def radiance(V: torch.Tensor, stops: float) -> torch.Tensor:
     """Gamma-2.2 signal of a frame exposed at ``stops`` -> radiance in units of the EV 0 clipping level."""
-    # the one frame-sized copy, raised in place: under cProfile each clamped 1080p copy of the merge took
-    # 11 ms, mostly fresh pages
+    # the one frame-sized copy, raised in place: under cProfile each clamped 1080p copy in the merge took
+    # 11 ms, against 3.6 ms in a loop that gets the same buffer back each time
     clipped = V.clamp(0, 1)
     return power(clipped, ALT_EXP_GAMMA, out=clipped).mul_(2.0 ** -stops)
 
