@@ -104,9 +104,11 @@ def merge(frames: Sequence[torch.Tensor], stops: tuple[float, ...], reference: i
     ref, e_ref = frames[reference], stops[reference]
     H, W = ref.shape[-2:]
     rows = max(1, STRIP_PIXELS // W)
-    # in one piece, the reference's radiance serves the flow and the merge
-    whole = alignment.radiance(ref, e_ref) if rows >= H else None
-    r_small = alignment.reduce(alignment.radiance(ref, e_ref) if whole is None else whole)
+    r_ref = alignment.radiance(ref, e_ref)
+    r_small = alignment.reduce(r_ref)
+    # in one piece, the reference's radiance serves the flow and the merge; in strips each computes its own
+    whole = r_ref if rows >= H else None
+    del r_ref
     # the reference at each common exposure, at the flow's resolution: both neighbours of a 2-exposure
     # frame share one
     seen: dict[float, torch.Tensor] = {}
