@@ -55,6 +55,24 @@ class CameraResponse:
             return V.clamp(0, 1) ** self.gamma
         return _interpolate(V.clamp(0, 1), torch.from_numpy(self.codes).to(V), torch.from_numpy(self.exposures).to(V))
 
+    def to_signal(self, L: torch.Tensor) -> torch.Tensor:
+        """The response itself, the inverse of :meth:`to_linear`: relative exposure ``L`` (clipped to
+        [0, 1]) -> the signal the camera records, for synthesised footage
+        (:func:`hdrconv.train.samplers.alt_exp_sample`)."""
+        import torch
+
+        from hdrconv.color._colour import colour
+        from hdrconv.color.transfer import oetf_BT709
+
+        L = L.clamp(0, 1)
+        if self.spec == "bt709":
+            return oetf_BT709(L)
+        if self.spec == "srgb":
+            return torch.from_numpy(colour.models.eotf_inverse_sRGB(L.cpu().numpy())).to(L)
+        if self.gamma is not None:
+            return L ** (1 / self.gamma)
+        return _interpolate(L, torch.from_numpy(self.exposures).to(L), torch.from_numpy(self.codes).to(L)).clamp(0, 1)
+
 
 def _interpolate(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Tensor:
     """``numpy.interp`` in torch (increasing ``xp`` covering [0, 1]): piecewise linear."""

@@ -20,8 +20,8 @@ its width and height (where a camera's centre-weighted metering looks).
 **Alternating exposures** (Chen et al. 2021, "HDR Video Reconstruction: A Coarse-to-fine Network and
 A Real-world Benchmark Dataset", §3.1 and §5.1, :func:`alternating_exposure`): frame i is exposed at
 EV -s, +s (two exposures) or -s, 0, +s (three), s in {1, 2, 3}, with zero-mean Gaussian noise
-(sigma = 1e-3) added in the linear domain, through a CRF of gamma 2.2 (or another camera response),
-clipped and quantised to 8 bits. The paper's test sequences (§5.2) are rendered with the known CRF,
+(sigma = 1e-3) and optionally a sensor's shot noise added in the linear domain, through a CRF of gamma
+2.2 (or another camera response), clipped and quantised to 8 bits. The paper's test sequences (§5.2) are rendered with the known CRF,
 which is what ``hdrconv alt-exp --crf`` undoes; its "possibly inaccurate CRF" is a training augmentation
 of the reference frame alone (§5.1), which :mod:`hdrconv.train.samplers` leaves out (it says why).
 
@@ -254,18 +254,22 @@ class AlternatingExposure:
 
 def alternating_exposure(relative: torch.Tensor, rng: np.random.Generator, exposures: int = 2,
                          stops: int | None = None, noise_sigma: float = ALT_EXPOSURE_NOISE_SIGMA,
-                         crf: Callable[[torch.Tensor], torch.Tensor] | None = None) -> AlternatingExposure:
+                         crf: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                         full_well: float | None = None) -> AlternatingExposure:
     """Render relative scene light ``(T, 3, h, w)`` (:func:`hdrconv.data.grading.expose`) as an
     alternating-exposure LDR clip (coarse-to-fine paper §3.1, §5.1) through the camera response ``crf``
     (linear light in [0, 1] -> signal; gamma 2.2 when not given). ``stops`` (s) is drawn when not
-    given."""
+    given. ``full_well``: the photons (electrons) a pixel holds at its clipping level, whose Poisson
+    shot noise (variance ``L / full_well`` at exposure ``L``) joins the signal-independent
+    ``noise_sigma``; none where not given."""
     s = int(rng.choice(ALT_EXPOSURE_STOPS)) if stops is None else stops
     ev = exposure_values(relative.shape[0], exposures, s)
     t = torch.from_numpy(2.0**ev).to(relative.dtype).view(-1, 1, 1, 1)
     linear = relative * t
-    if noise_sigma > 0:
+    if noise_sigma > 0 or full_well is not None:
         g = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        linear = linear + noise_sigma * torch.randn(linear.shape, generator=g, dtype=linear.dtype)
+        sigma = noise_sigma if full_well is None else (noise_sigma**2 + linear.clamp(0, 1) / full_well).sqrt()
+        linear = linear + sigma * torch.randn(linear.shape, generator=g, dtype=linear.dtype)
     signal = _camera(linear, 1.0) if crf is None else crf(linear.clamp(0, 1))
     return AlternatingExposure(ldr=quantise_8bit(signal), ev=ev)
 

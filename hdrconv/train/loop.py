@@ -58,6 +58,7 @@ from hdrconv.train.config import TrainConfig
 from hdrconv.data.scenes import (TRAINING_MAX_SIZE, VALIDATION_SEED, WORKING_SIZE, graphics_scenes,
                                 load_scenes, manifest_hash, split)
 from hdrconv.train.losses import LOSSES
+from hdrconv.train import samplers
 from hdrconv.train.samplers import SAMPLERS, Sampler, sampler_for
 
 FINAL_LR_FRACTION = 0.01
@@ -97,7 +98,10 @@ def alt_exp_settings() -> dict:
     validation clips' conditions (:func:`hdrconv.data.protocol.alt_exp_conditions`)."""
     return {"exposure_steps_stops": list(video.ALT_EXPOSURE_STOPS), "noise_sigma_linear": video.ALT_EXPOSURE_NOISE_SIGMA,
             "scene_key_jitter_stops": grading.EXPOSURE_JITTER_STOPS,
-            "crf": "gamma 2.2 (no tone perturbation)", "pre_alignment": "similarity + DIS flow onto the centre frame",
+            "camera_responses": list(samplers.ALT_EXP_CAMERAS), "full_well_range": list(samplers.FULL_WELL_RANGE),
+            "h264_probability": synthesis.H264_PROBABILITY, "h264_crf_range": list(synthesis.H264_CRF_RANGE),
+            "still_clips": samplers.STILL_CLIPS, "tone_perturbation": None,
+            "pre_alignment": "similarity + DIS flow onto the centre frame",
             "validation_conditions": {c.name: c.group for c in protocol.alt_exp_conditions()},
             "validation_ground_truth": "the scene graded as hdrconv alt-exp grades (EV 0 clipping level at 203 cd/m2)"}
 

@@ -9,12 +9,15 @@ high-resolution pairs) comes with its sampler here, and the loop stays as it is.
   into SDR with a random recipe of :mod:`hdrconv.data.synthesis`: pairs (BT.709 R'G'B' 8-bit SDR, PQ
   BT.2020 R'G'B' HDR10).
 - **Alternating-exposure clips** (``"alt-exp"``, :func:`alt_exp_batch`, coarse-to-fine paper §5.1): a
-  short clip along a random camera path with a moving foreground (:func:`hdrconv.data.video.render_clip`)
-  over a random region of a training scene, random flips / rot90, the grading anchor's random exposure,
+  short clip along a random camera path with a moving foreground (:func:`hdrconv.data.video.render_clip`;
+  :data:`STILL_CLIPS` of them from a tripod instead) over a random region of a training scene, random
+  flips / rot90, the grading anchor's random exposure,
   rendered as alternating-exposure LDR frames (:func:`hdrconv.data.video.alternating_exposure`: exposures
-  +-s or -s, 0, +s, s of 1 to 3 stops, linear noise, a gamma 2.2 CRF, 8 bits) starting at a random
-  phase of the cycle, so that the centre frame is each exposure in turn, then every frame brought onto
-  the centre one as the model's inference does (:func:`hdrconv.models.alignment.align_to`); the target
+  +-s or -s, 0, +s, s of 1 to 3 stops, linear and shot noise, one of :data:`ALT_EXP_CAMERAS`' responses,
+  8 bits, H.264 compressed as the ITM samples are with :data:`~hdrconv.data.synthesis.H264_PROBABILITY`)
+  starting at a random phase of the cycle, so that the centre frame is each exposure in turn, read back
+  through the camera's response into gamma 2.2, then every frame brought onto the centre one as the
+  model's inference does (:func:`hdrconv.models.alignment.align_to`); the target
   is the centre frame's relative scene light (the network's radiance: 1.0 is the EV 0 clipping level).
   The clips keep the true camera response. The paper perturbs the reference frame's tone by a gamma
   exp(d), d in [-0.7, 0.7] (§5.1), against an inaccurate CRF; with half the clips perturbed, 500
@@ -41,11 +44,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from hdrconv.color import crf
+from hdrconv.color.conventions import ALT_EXP_GAMMA
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.data.family import TONE_MAPPERS
 from hdrconv.data.grading import expose, grade_HDR10, random_exposure_stops
 from hdrconv.data.scenes import Scene
-from hdrconv.data.synthesis import random_recipe, synthesize_SDR
+from hdrconv.data.synthesis import H264_CRF_RANGE, H264_PROBABILITY, h264_roundtrip, random_recipe, synthesize_SDR
 from hdrconv.data.video import alternating_exposure, auto_exposure_times, render_clip
 from hdrconv.errors import InputDataError
 from hdrconv.models.alignment import align_to
@@ -97,6 +102,22 @@ CLIP_REGION = 2
 0.8 of the image / crop ratio), over the region it keeps about the scene's own scale."""
 
 
+ALT_EXP_CAMERAS = ("gamma:2.2", "bt709", "srgb")
+"""Camera responses of the training clips (``--crf`` names, :mod:`hdrconv.color.crf`), drawn uniformly:
+each clip is recorded through one and read back through it, as ``hdrconv alt-exp`` reads a tagged file,
+so that the network sees each response's 8-bit steps in the gamma-2.2 domain."""
+
+FULL_WELL_RANGE = (1000.0, 20000.0)
+"""Log-uniform range of the electrons a pixel holds at its clipping level
+(:func:`hdrconv.data.video.alternating_exposure`'s shot noise): a small phone sensor to a large one."""
+
+STILL_CLIPS = 0.25
+"""Fraction of alternating-exposure clips shot from a tripod (no camera motion, no foreground), where the
+answer cannot depend on which exposure the reference frame has. Trained on moving clips alone,
+``c2f-2exp``'s RefineNet put the clipped regions of an EV+2 reference 3 % above the same regions of an
+EV-2 one (CoarseNet: 0.1 %), and its output alternated by 2.28 % on the static test clip."""
+
+
 def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures: int
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One training clip of ``2 exposures + 1`` frames (module docstring): LDR frames ``(T, 3, patch,
@@ -109,14 +130,23 @@ def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures
     y, x = int(rng.integers(H - rh + 1)), int(rng.integers(W - rw + 1))
     frames = 2 * exposures + 1
     phase = int(rng.integers(exposures))
+    still = rng.random() < STILL_CLIPS
     try:
-        clip = render_clip(scene.image[:, y:y + rh, x:x + rw], rng, frames + exposures - 1, (patch, patch))
+        clip = render_clip(scene.image[:, y:y + rh, x:x + rw], rng, frames + exposures - 1, (patch, patch),
+                           foreground=not still, motion=0.0 if still else 1.0)
     except ValueError as e:  # no camera path fits a scene barely larger than the patch
         raise InputDataError(f"{scene.name}: {e}") from None
     relative = expose(_augment(clip.frames, rng), scene.key, random_exposure_stops(rng))
-    taken = alternating_exposure(relative, rng, exposures)
+    camera = crf.parse(ALT_EXP_CAMERAS[int(rng.integers(len(ALT_EXP_CAMERAS)))])
+    full_well = float(np.exp(rng.uniform(*np.log(FULL_WELL_RANGE))))
+    taken = alternating_exposure(relative, rng, exposures, crf=camera.to_signal, full_well=full_well)
+    codes = taken.ldr
+    if rng.random() < H264_PROBABILITY:
+        codes = h264_roundtrip(codes, int(rng.integers(H264_CRF_RANGE[0], H264_CRF_RANGE[1] + 1)))
+    # what hdrconv alt-exp's stage makes of the camera's file: its response undone, gamma 2.2 applied
+    signal = camera.to_linear(codes[phase:phase + frames].float()) ** (1 / ALT_EXP_GAMMA)
     ev = taken.ev[phase:phase + frames]
-    ldr = torch.stack(align_to(list(taken.ldr[phase:phase + frames].float()), ev.tolist(), frames // 2))
+    ldr = torch.stack(align_to(list(signal), ev.tolist(), frames // 2))
     return ldr, torch.from_numpy(ev).float(), relative[phase + frames // 2]
 
 

@@ -37,6 +37,27 @@ def test_each_named_response_inverts_as_colour_does(spec, reference):
     np.testing.assert_allclose(ours, reference(SIGNAL), rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("spec, forward", [
+    ("bt709", lambda L: colour.models.oetf_BT709(L)),
+    ("srgb", lambda L: colour.models.eotf_inverse_sRGB(L)),
+    ("gamma:2.2", lambda L: colour.gamma_function(L, 1 / 2.2)),
+])
+def test_each_named_response_records_as_colour_does_and_is_undone(spec, forward):
+    response = crf.parse(spec)
+    ours = response.to_signal(_t(SIGNAL)).numpy()
+    np.testing.assert_allclose(ours, forward(SIGNAL), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(response.to_linear(_t(ours)).numpy(), SIGNAL, rtol=1e-4, atol=1e-6)
+
+
+def test_a_table_response_records_through_its_interpolated_inverse(tmp_path):
+    table = tmp_path / "camera.csv"
+    table.write_text("".join(f"{c},{colour.models.eotf_sRGB(c / 255):.9f}\n" for c in range(0, 256, 15)))
+    response = crf.parse(str(table))
+    V = response.to_signal(_t(SIGNAL))
+    assert float(V.min()) >= 0 and float(V.max()) <= 1
+    np.testing.assert_allclose(response.to_linear(V).numpy(), SIGNAL, atol=1e-5)
+
+
 def test_a_csv_table_of_8_bit_codes_is_interpolated(tmp_path):
     codes = np.arange(0, 256, 15)  # 0, 15, ..., 255: the sRGB curve sampled every 15 codes
     table = tmp_path / "camera.csv"

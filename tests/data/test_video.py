@@ -100,3 +100,13 @@ def test_alternating_exposure_noise_and_camera_response():
     assert float(clean.ldr[0, 0, 0, 0]) == pytest.approx(float(oetf_BT709(torch.tensor(0.1))), abs=0.5 / 255)
 
 
+
+
+def test_shot_noise_grows_with_the_square_root_of_the_exposure():
+    levels = torch.tensor([0.02, 0.2]).view(2, 1, 1, 1).expand(2, 3, 128, 128).double()
+    clip = alternating_exposure(levels, np.random.default_rng(1), 2, 1, noise_sigma=0, full_well=500.0,
+                                crf=lambda L: L)  # a linear camera: the noise is read off directly
+    # EV -1 then +1: exposures 0.01 and 0.4, shot noise sqrt(L / 500) = 0.0045 and 0.028 (1 and 7 codes)
+    sigma = [float(f.std()) for f in clip.ldr]
+    assert sigma[0] == pytest.approx((0.01 / 500) ** 0.5, rel=0.2)
+    assert sigma[1] == pytest.approx((0.4 / 500) ** 0.5, rel=0.1)
