@@ -108,16 +108,24 @@ def test_static_clips_from_the_wrong_frame_do_not_flicker(capsys, tmp_path, file
     assert frame_to_frame(wrong).max() > 0.5  # measured 59.8 (2 exposures), 34.4 (3)
 
 
-def test_the_learned_model_does_not_flicker_on_a_static_clip(capsys, tmp_path):
-    static = radiance_frames(7, pan=0)
-    src = write_clip(tmp_path / "static.mkv", encode_camera(static, [-2, 2]))
+@pytest.mark.parametrize("model, cycle, frames", [
+    ("c2f-2exp", [-2, 2], 7),
+    pytest.param("c2f-3exp", [-2, 0, 2], 9, marks=pytest.mark.xfail(strict=True, reason=(
+        "c2f-3exp's output changes by 1.56 % with the reference frame's exposure on this clip; a 25-minute "
+        "fine-tune on the still clips (and the new cameras, shot noise, H.264) made it 2.26 % and lost "
+        "0.47 dB in-family, so it was not shipped; the issue's goal is 1 %"))),
+])
+def test_the_learned_models_do_not_flicker_on_a_static_clip(capsys, tmp_path, model, cycle, frames):
+    static = radiance_frames(frames, pan=0)
+    src = write_clip(tmp_path / "static.mkv", encode_camera(static, cycle))
     out = tmp_path / "out.mkv"
-    code, _, err = run(capsys, str(src), str(out), "--model", "c2f-2exp", "--ev=-2,2", *FAST)
+    ev = ",".join(f"{e:g}" for e in cycle)
+    code, _, err = run(capsys, str(src), str(out), "--model", model, f"--ev={ev}", *FAST)
     assert code == 0, err
     light = mean_luminance(out)
-    assert len(light) == 7
+    assert len(light) == frames
     change = frame_to_frame(light)
-    # measured 0.00 (2.28 % before the fine-tune on still clips, hdrconv.train.samplers.STILL_CLIPS)
+    # measured 0.00 for c2f-2exp (2.28 % before the fine-tune on still clips, hdrconv.train.samplers.STILL_CLIPS)
     assert change.max() <= 0.01, change
 
 
