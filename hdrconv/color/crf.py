@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hdrconv.color.conventions import ALT_EXP_GAMMA
 from hdrconv.errors import InputDataError, InputMissingError, UsageError
 
 if TYPE_CHECKING:  # torch is imported where a response is applied: --crf is checked before torch loads
@@ -54,6 +55,13 @@ class CameraResponse:
         if self.gamma is not None:
             return V.clamp(0, 1) ** self.gamma
         return _interpolate(V.clamp(0, 1), torch.from_numpy(self.codes).to(V), torch.from_numpy(self.exposures).to(V))
+
+    def to_alt_exp_signal(self, V: torch.Tensor) -> torch.Tensor:
+        """Signal ``V`` in [0, 1] -> what the alt-exp models take (Chen et al. 2021, §3.1,
+        ``F^-1(I) ** (1/2.2)``): the response undone, then :data:`~hdrconv.color.conventions.ALT_EXP_GAMMA`
+        applied; ``hdrconv alt-exp``'s stage reads it from a table
+        (:func:`hdrconv.pipeline.altexp_convert.stage_table`), the training clips compute it."""
+        return self.to_linear(V).clamp(min=0) ** (1 / ALT_EXP_GAMMA)
 
     def to_signal(self, L: torch.Tensor) -> torch.Tensor:
         """The response itself, the inverse of :meth:`to_linear`: relative exposure ``L`` (clipped to

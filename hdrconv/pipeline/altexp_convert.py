@@ -17,7 +17,6 @@ import OpenEXR
 import torch
 
 from hdrconv.color import crf as camera
-from hdrconv.color.conventions import ALT_EXP_GAMMA
 from hdrconv.color.kernels import lookup
 from hdrconv.data.grading import alt_exp_HDR10
 from hdrconv.errors import OutputError, UsageError
@@ -153,8 +152,7 @@ def stage_table(response: camera.CameraResponse, size: int = STAGE_TABLE) -> tor
     """``(1, size)``: the camera response undone and :data:`~hdrconv.color.conventions.ALT_EXP_GAMMA`
     applied (Chen et al. 2021, §3.1), at ``size`` signals evenly spaced over [0, 1]: a function of the
     signal alone, read with :func:`~hdrconv.color.kernels.lookup`."""
-    signal = torch.linspace(0, 1, size, dtype=torch.float64)
-    return (response.to_linear(signal).clamp(min=0) ** (1 / ALT_EXP_GAMMA)).float()[None]
+    return response.to_alt_exp_signal(torch.linspace(0, 1, size, dtype=torch.float64)).float()[None]
 
 
 def _stage(response: camera.CameraResponse, cycle: cycles.ExposureCycle):

@@ -45,7 +45,6 @@ import numpy as np
 import torch
 
 from hdrconv.color import crf
-from hdrconv.color.conventions import ALT_EXP_GAMMA
 from hdrconv.color.transfer import eotf_inverse_ST2084
 from hdrconv.data.family import TONE_MAPPERS
 from hdrconv.data.grading import expose, grade_HDR10, random_exposure_stops
@@ -143,8 +142,8 @@ def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures
     codes = taken.ldr
     if rng.random() < H264_PROBABILITY:
         codes = h264_roundtrip(codes, int(rng.integers(H264_CRF_RANGE[0], H264_CRF_RANGE[1] + 1)))
-    # what hdrconv alt-exp's stage makes of the camera's file: its response undone, gamma 2.2 applied
-    signal = camera.to_linear(codes[phase:phase + frames].float()) ** (1 / ALT_EXP_GAMMA)
+    # what hdrconv alt-exp's stage makes of the camera's file
+    signal = camera.to_alt_exp_signal(codes[phase:phase + frames].float())
     ev = taken.ev[phase:phase + frames]
     ldr = torch.stack(align_to(list(signal), ev.tolist(), frames // 2))
     return ldr, torch.from_numpy(ev).float(), relative[phase + frames // 2]
