@@ -405,6 +405,9 @@ def train(ctx: typer.Context,
           arch: List[str] = typer.Option([], "--arch", help="KEY=VALUE network argument override (repeat)."),
           tone_mappers: str = typer.Option(",".join(TONE_MAPPERS), "--tone-mappers",
                                            help="SDR tone-mapper family to draw from (comma-separated subset)."),
+          capture: str = typer.Option(TrainConfig.capture, "--capture",
+                                      help="alt-exp clips: realistic (three camera responses, shot noise, "
+                                           "H.264) or clean (gamma 2.2, read noise, uncompressed)."),
           init: Optional[str] = typer.Option(None, "--init", help="Start from these weights (fine-tune) instead "
                                                                    "of random ones."),
           bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast for forward/backward (about 2x "
@@ -428,7 +431,7 @@ def train(ctx: typer.Context,
                          patch=patch, lr=lr, weight_decay=weight_decay, loss=loss, seed=seed, log_every=log_every,
                          checkpoint_every=checkpoint_every, graphics=graphics,
                          tone_mappers=tuple(t.strip() for t in tone_mappers.split(",") if t.strip()),
-                         init=init, bf16=bf16, arch=parse_arch(arch))
+                         capture=capture, init=init, bf16=bf16, arch=parse_arch(arch))
     def log(line: str) -> None:
         typer.echo(line, err=True)
 

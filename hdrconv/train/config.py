@@ -35,6 +35,8 @@ class TrainConfig:
     """Procedural graphics scenes added to the training images (:func:`hdrconv.data.scenes.graphics_scenes`)."""
     tone_mappers: tuple[str, ...] = TONE_MAPPERS
     """The SDR tone-mapper family drawn from (:mod:`hdrconv.data.synthesis`)."""
+    capture: str = "realistic"
+    """How alternating-exposure clips are captured (:data:`hdrconv.train.samplers.CAPTURES`)."""
     init: str | None = None
     """Weights to start from instead of random ones (fine-tuning a shipped or earlier model)."""
     bf16: bool = False
@@ -57,6 +59,10 @@ class TrainConfig:
         if not self.tone_mappers or unknown:
             raise UsageError(f"--tone-mappers: choose from {', '.join(TONE_MAPPERS)}"
                              + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else ""))
+        from hdrconv.train.samplers import CAPTURES
+
+        if self.capture not in CAPTURES:
+            raise UsageError(f"--capture: choose from {', '.join(CAPTURES)}")
         if self.graphics < 0:
             raise UsageError("--graphics must be >= 0")
         if self.log_every < 1 or self.checkpoint_every < 1:

@@ -93,23 +93,26 @@ def machine() -> dict:
             "torch": torch.__version__}
 
 
-def alt_exp_settings() -> dict:
-    """The alternating-exposure synthesis constants (:mod:`hdrconv.data.video`, the sampler) and the
-    validation clips' conditions (:func:`hdrconv.data.protocol.alt_exp_conditions`)."""
+def alt_exp_settings(capture: str = "realistic") -> dict:
+    """The alternating-exposure synthesis constants (:mod:`hdrconv.data.video`, the sampler, clips captured
+    as ``capture`` says) and the validation clips' conditions (:func:`hdrconv.data.protocol.alt_exp_conditions`)."""
+    realistic = capture == "realistic"
     return {"exposure_steps_stops": list(video.ALT_EXPOSURE_STOPS), "noise_sigma_linear": video.ALT_EXPOSURE_NOISE_SIGMA,
-            "scene_key_jitter_stops": grading.EXPOSURE_JITTER_STOPS,
-            "camera_responses": list(samplers.ALT_EXP_CAMERAS), "full_well_range": list(samplers.FULL_WELL_RANGE),
-            "h264_probability": synthesis.H264_PROBABILITY, "h264_crf_range": list(synthesis.H264_CRF_RANGE),
+            "scene_key_jitter_stops": grading.EXPOSURE_JITTER_STOPS, "capture": capture,
+            "camera_responses": list(samplers.ALT_EXP_CAMERAS) if realistic else ["gamma:2.2"],
+            "full_well_range": list(samplers.FULL_WELL_RANGE) if realistic else None,
+            "h264_probability": synthesis.H264_PROBABILITY if realistic else 0.0,
+            "h264_crf_range": list(synthesis.H264_CRF_RANGE),
             "still_clips": samplers.STILL_CLIPS, "tone_perturbation": None,
             "pre_alignment": "similarity + DIS flow onto the centre frame",
             "validation_conditions": {c.name: c.group for c in protocol.alt_exp_conditions()},
             "validation_ground_truth": "the scene graded as hdrconv alt-exp grades (EV 0 clipping level at 203 cd/m2)"}
 
 
-def synthesis_settings(tone_mappers: tuple[str, ...], task: str = "itm") -> dict:
+def synthesis_settings(tone_mappers: tuple[str, ...], task: str = "itm", capture: str = "realistic") -> dict:
     """The data-synthesis constants a model of ``task`` was trained with."""
     if task == "alt-exp":
-        return {"alternating_exposure": alt_exp_settings(), "training_max_size": TRAINING_MAX_SIZE,
+        return {"alternating_exposure": alt_exp_settings(capture), "training_max_size": TRAINING_MAX_SIZE,
                 "validation": {"working_size": WORKING_SIZE, "seed": VALIDATION_SEED}}
     return {
         "grading": {"anchor": "scene key (log-average luminance) -> middle grey",
@@ -372,7 +375,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
         "weights": out.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "training": {**{k: v for k, v in asdict(config).items()
-                        if k not in ("model", "data", "out", "arch", "tone_mappers")},
+                        if k not in ("model", "data", "out", "arch", "tone_mappers", "capture")},
                      "steps_done": step, "wall_time_s": round(elapsed, 1), "optimizer": "AdamW",
                      "schedule": f"cosine to {FINAL_LR_FRACTION} x lr over the budget",
                      "augmentation": "random crop, horizontal/vertical flips, rot90",
@@ -380,7 +383,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
                      **({"init_training": init_training} if init_training else {})},
         "data": {"folder": str(Path(config.data).resolve()), "training_images": [p.name for p in train_paths],
                  "validation_images": [p.name for p in val_paths], "manifest_sha256": manifest_hash(paths)},
-        "synthesis": synthesis_settings(config.tone_mappers, cls.task),
+        "synthesis": synthesis_settings(config.tone_mappers, cls.task, config.capture),
         "machine": machine(),
         "validation": validation,
     }

@@ -110,6 +110,12 @@ FULL_WELL_RANGE = (1000.0, 20000.0)
 """Log-uniform range of the electrons a pixel holds at its clipping level
 (:func:`hdrconv.data.video.alternating_exposure`'s shot noise): a small phone sensor to a large one."""
 
+CAPTURES = ("realistic", "clean")
+"""How the alternating-exposure training clips are captured (``hdrconv train --capture``): ``realistic``
+through :data:`ALT_EXP_CAMERAS`, with shot noise and H.264 as footage is shot; ``clean`` through gamma 2.2
+with read noise alone and no compression, the data ``c2f-2exp``'s shipped weights were trained on (its
+model card), kept to reproduce them and to tell what the capture changes from what the steps change."""
+
 STILL_CLIPS = 0.25
 """Fraction of alternating-exposure clips shot from a tripod (no camera motion, no foreground), where the
 answer cannot depend on which exposure the reference frame has. Trained on moving clips alone,
@@ -117,11 +123,11 @@ answer cannot depend on which exposure the reference frame has. Trained on movin
 EV-2 one (CoarseNet: 0.1 %), and its output alternated by 2.28 % on the static test clip."""
 
 
-def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures: int
+def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures: int, capture: str = "realistic"
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One training clip of ``2 exposures + 1`` frames (module docstring): LDR frames ``(T, 3, patch,
-    patch)`` in [0, 1], their exposures in stops ``(T,)`` and the centre frame's radiance ``(3, patch,
-    patch)``."""
+    """One training clip of ``2 exposures + 1`` frames (module docstring), captured as ``capture`` says
+    (:data:`CAPTURES`): LDR frames ``(T, 3, patch, patch)`` in [0, 1], their exposures in stops ``(T,)``
+    and the centre frame's radiance ``(3, patch, patch)``."""
     _, H, W = scene.image.shape
     if min(H, W) < patch:
         raise InputDataError(f"{scene.name}: {W}x{H} is smaller than the {patch}-pixel training patch")
@@ -136,11 +142,12 @@ def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures
     except ValueError as e:  # no camera path fits a scene barely larger than the patch
         raise InputDataError(f"{scene.name}: {e}") from None
     relative = expose(_augment(clip.frames, rng), scene.key, random_exposure_stops(rng))
-    camera = crf.parse(ALT_EXP_CAMERAS[int(rng.integers(len(ALT_EXP_CAMERAS)))])
-    full_well = float(np.exp(rng.uniform(*np.log(FULL_WELL_RANGE))))
+    clean = capture == "clean"
+    camera = crf.parse("gamma:2.2" if clean else ALT_EXP_CAMERAS[int(rng.integers(len(ALT_EXP_CAMERAS)))])
+    full_well = None if clean else float(np.exp(rng.uniform(*np.log(FULL_WELL_RANGE))))
     taken = alternating_exposure(relative, rng, exposures, crf=camera.to_signal, full_well=full_well)
     codes = taken.ldr
-    if rng.random() < H264_PROBABILITY:
+    if not clean and rng.random() < H264_PROBABILITY:
         codes = h264_roundtrip(codes, int(rng.integers(H264_CRF_RANGE[0], H264_CRF_RANGE[1] + 1)))
     # what hdrconv alt-exp's stage makes of the camera's file
     signal = camera.to_alt_exp_signal(codes[phase:phase + frames].float())
@@ -153,7 +160,8 @@ def alt_exp_batch(scenes: list[Scene], rng: np.random.Generator, config: TrainCo
                   ) -> tuple[tuple[torch.Tensor, torch.Tensor], torch.Tensor]:
     """``config.batch_size`` clips of :func:`alt_exp_sample` for ``model`` (its ``exposures``), from
     scenes drawn uniformly: ((LDR ``(N, T, 3, p, p)``, stops ``(N, T)``), radiance ``(N, 3, p, p)``)."""
-    clips = [alt_exp_sample(scenes[int(rng.integers(len(scenes)))], rng, config.patch, model.exposures)
+    clips = [alt_exp_sample(scenes[int(rng.integers(len(scenes)))], rng, config.patch, model.exposures,
+                            config.capture)
              for _ in range(config.batch_size)]
     return (torch.stack([c[0] for c in clips]), torch.stack([c[1] for c in clips])), torch.stack([c[2] for c in clips])
 

@@ -78,6 +78,23 @@ def test_alternating_exposure_clips_are_read_back_through_their_camera_and_some_
     assert max(float((clip[0] - clip[2]).abs().mean()) for clip in moving) > 4 / 255
 
 
+def test_a_clean_capture_is_gamma_2_2_codes_whatever_cameras_and_compression_are_drawn(tmp_path, monkeypatch):
+    from hdrconv.models.learned import CoarseToFine2
+    from hdrconv.train import samplers
+    from hdrconv.train.config import TrainConfig
+
+    scenes = load_scenes(list_hdr_images(write_hdr_folder(tmp_path, ["a.exr"])), 1024)
+    monkeypatch.setattr(samplers, "ALT_EXP_CAMERAS", ("bt709",))
+    monkeypatch.setattr(samplers, "H264_PROBABILITY", 1.0)
+    clips = {}
+    for capture in samplers.CAPTURES:
+        config = TrainConfig(model="c2f-2exp", data="", out="", steps=1, batch_size=4, patch=32, capture=capture)
+        (ldr, _), _ = samplers.alt_exp_batch(scenes, np.random.default_rng(2), config, CoarseToFine2)
+        codes = ldr[:, 2].double() * 255  # the centre frame is not resampled
+        clips[capture] = float((codes - codes.round()).abs().max())
+    assert clips["clean"] < 1e-4 and clips["realistic"] > 0.05
+
+
 def test_video_itm_clips_have_exact_warps_a_bright_current_frame_and_are_seeded(tmp_path):
     from hdrconv.models.learned import TemporalITMModel
     from hdrconv.train.config import TrainConfig
