@@ -109,6 +109,13 @@ def alt_exp_settings(capture: str = "realistic") -> dict:
             "validation_ground_truth": "the scene graded as hdrconv alt-exp grades (EV 0 clipping level at 203 cd/m2)"}
 
 
+def video_clip_settings() -> dict:
+    """The video ITM clips' constants (:func:`hdrconv.train.samplers.video_itm_sample`)."""
+    return {"frames": samplers.VIDEO_FRAMES, "current_exposure_stops": list(samplers.CURRENT_EXPOSURE_STOPS),
+            "other_exposure_stops": list(samplers.OTHER_EXPOSURE_STOPS), "still_clips": samplers.STILL_CLIPS,
+            "camera": "auto-exposure of the video ITM supplementary, Eq. 1-3, moving foreground"}
+
+
 def synthesis_settings(tone_mappers: tuple[str, ...], task: str = "itm", capture: str = "realistic") -> dict:
     """The data-synthesis constants a model of ``task`` was trained with."""
     if task == "alt-exp":
@@ -383,7 +390,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False,
                      **({"init_training": init_training} if init_training else {})},
         "data": {"folder": str(Path(config.data).resolve()), "training_images": [p.name for p in train_paths],
                  "validation_images": [p.name for p in val_paths], "manifest_sha256": manifest_hash(paths)},
-        "synthesis": synthesis_settings(config.tone_mappers, cls.task, config.capture),
+        "synthesis": {**synthesis_settings(config.tone_mappers, cls.task, config.capture),
+                      **({"video_clips": video_clip_settings()} if sampler.draw is samplers.video_itm_batch else {})},
         "machine": machine(),
         "validation": validation,
     }

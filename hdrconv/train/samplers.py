@@ -26,8 +26,9 @@ high-resolution pairs) comes with its sampler here, and the loop stays as it is.
   every reference, which it cannot tell from a true one; hours of CPU buy the known response (what
   ``--crf`` gives) or that robustness, not both. The validation's ``curves`` group measures the cost.
 - **Video ITM clips** (the ``temporal`` model, :func:`video_itm_batch`, video ITM supplementary §2-3):
-  a short clip along a random camera path with a moving foreground over a random region of a training
-  scene (flipped / rotated before rendering, so that the known warps stay exact), graded as the
+  a short clip along a random camera path with a moving foreground (:data:`STILL_CLIPS` of them from a
+  tripod instead) over a random region of a training scene (flipped / rotated before rendering, so
+  that the known warps stay exact), graded as the
   patches are (one anchor for the clip: the HDR of a static scene does not change), the SDR made with
   one random recipe of the patches' family for the whole clip from the scene exposed per frame as the
   simulated auto-exposure camera exposes it (Eq. 1-3, its change over the clip) plus the
@@ -117,10 +118,12 @@ with read noise alone and no compression, the data ``c2f-2exp``'s shipped weight
 model card), kept to reproduce them and to tell what the capture changes from what the steps change."""
 
 STILL_CLIPS = 0.25
-"""Fraction of alternating-exposure clips shot from a tripod (no camera motion, no foreground), where the
-answer cannot depend on which exposure the reference frame has. Trained on moving clips alone,
-``c2f-2exp``'s RefineNet put the clipped regions of an EV+2 reference 3 % above the same regions of an
-EV-2 one (CoarseNet: 0.1 %), and its output alternated by 2.28 % on the static test clip."""
+"""Fraction of alternating-exposure and video ITM clips shot from a tripod (no camera motion, no
+foreground), where the answer cannot depend on the frame's exposure nor on how long the shot has run.
+Trained on moving clips alone, ``c2f-2exp``'s RefineNet put the clipped regions of an EV+2 reference
+3 % above the same regions of an EV-2 one (CoarseNet: 0.1 %), and its output alternated by 2.28 % on
+the static test clip; ``temporal``'s output crept by 0.4-0.7 stops over 40 repeats of one frame
+(:mod:`hdrconv.models.temporal_arch`)."""
 
 
 def alt_exp_sample(scene: Scene, rng: np.random.Generator, patch: int, exposures: int, capture: str = "realistic"
@@ -197,8 +200,9 @@ def video_itm_sample(scene: Scene, rng: np.random.Generator, patch: int, frames:
     BT.2020 R'G'B' of the same shape, and the warps between consecutive frames (``coords``
     ``(T - 1, patch, patch, 2)``, ``valid`` ``(T - 1, patch, patch)``, as :class:`hdrconv.data.video.Clip`)."""
     region = _augment(_crop_region(scene, rng, patch), rng)
+    still = rng.random() < STILL_CLIPS
     try:
-        clip = render_clip(region, rng, frames, (patch, patch))
+        clip = render_clip(region, rng, frames, (patch, patch), foreground=not still, motion=0.0 if still else 1.0)
     except ValueError as e:  # no camera path fits a scene barely larger than the patch
         raise InputDataError(f"{scene.name}: {e}") from None
     stops = random_exposure_stops(rng)

@@ -118,3 +118,15 @@ def test_video_itm_clips_have_exact_warps_a_bright_current_frame_and_are_seeded(
     mean = sdr.mean(dim=(2, 3, 4))
     assert (mean[:, -1] > mean[:, :-1].mean(dim=1)).float().mean() >= 5 / 6
     assert sampler_for(TemporalITMModel).draw is video_itm_batch
+
+
+def test_video_itm_clips_from_a_tripod_hold_one_hdr_target_under_changing_exposures(tmp_path, monkeypatch):
+    from hdrconv.train import samplers
+    from hdrconv.train.config import TrainConfig
+
+    scenes = load_scenes(list_hdr_images(write_hdr_folder(tmp_path, ["a.exr"])), 1024)
+    config = TrainConfig(model="temporal", data="", out="", steps=1, batch_size=4, patch=32, tone_mappers=("clip",))
+    monkeypatch.setattr(samplers, "STILL_CLIPS", 1.0)
+    sdr, (pq, _, valid) = samplers.video_itm_batch(scenes, np.random.default_rng(4), config)
+    assert float((pq - pq[:, :1]).abs().max()) < 1e-6 and float(valid.float().mean()) > 0.9
+    assert float((sdr[:, -1] - sdr[:, 0]).abs().mean()) > 4 / 255  # the camera's exposure still changes

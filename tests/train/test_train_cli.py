@@ -67,6 +67,7 @@ def test_train_command_trains_the_recurrent_video_model_on_clips(tmp_path, capsy
     card = json.loads(captured.out)
     assert card["task"] == "itm" and card["training"]["steps_done"] == 2
     assert card["training"]["network_domain"].startswith("sequences")
+    assert card["synthesis"]["video_clips"]["still_clips"] > 0 and "capture" not in card["training"]
     assert set(card["validation"]["held_out"]["temporal"]["groups"]) == {"exposure", "curves", "grading"}
     # step 0 is BT.2446 Method A: every head of the untrained network starts at zero
     assert abs(card["validation"]["step_0"]["psnr_pq"]["mean"]
